@@ -1,0 +1,68 @@
+"""Root of the ``clientlens`` command: global options, error handling, and the command groups."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import typer
+
+from clientlens import __version__
+from clientlens.cli.common import EXIT_ERROR, AppContext, err_console
+from clientlens.errors import ClientlensError
+
+# One module per command group; each defines ``register(app)``.
+COMMAND_MODULES = (
+    "clientlens.cli.store_cmds",   # init, status
+    "clientlens.cli.merge_cmds",   # merges list|suggested|accept|undo
+    "clientlens.cli.ingest_cmds",  # import
+    "clientlens.cli.data_cmds",    # demo, generate
+    "clientlens.cli.analyze_cmds",  # analyze, segments, flows, customer, export, evaluate
+    "clientlens.cli.model_cmds",   # validate
+    "clientlens.cli.care_cmds",    # inbox, sla, nps, actions, audit, campaign, unsubscribe
+    "clientlens.cli.web_cmds",     # serve, users, tokens
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"clientlens {__version__}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="clientlens",
+        help="Know and look after your customers: import, classify, predict, care.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        db: str = typer.Option(None, "--db", help="SQLAlchemy URL of the store (or CLIENTLENS_DB)."),
+        config: str = typer.Option(None, "--config", help="A clientlens.toml overriding the defaults."),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
+        version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+    ) -> None:
+        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        ctx.obj = AppContext(config_path=config, db_option=db)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+    return app
+
+
+def run() -> None:
+    """Console-script entry point: map clientlens errors to their exit codes (INTERFACES.md)."""
+    app = build_app()
+    try:
+        app()
+    except ClientlensError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(EXIT_ERROR)

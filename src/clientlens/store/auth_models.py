@@ -1,0 +1,1 @@
+"""ORM models of the web layer (users, tokens, audit log); migration 0003."""
