@@ -17,7 +17,8 @@ COMMAND_MODULES = (
     "clientlens.cli.store_cmds",   # init, status
     "clientlens.cli.merge_cmds",   # merges list|suggested|accept|undo
     "clientlens.cli.ingest_cmds",  # import
-    "clientlens.cli.data_cmds",    # demo, generate
+    "clientlens.cli.data_cmds",    # generate
+    "clientlens.cli.demo_cmds",    # demo
     "clientlens.cli.analyze_cmds",  # analyze, segments, flows, customer, export, evaluate
     "clientlens.cli.model_cmds",   # validate
     "clientlens.cli.care_cmds",    # inbox, sla, nps, actions, audit, campaign, unsubscribe

@@ -1,0 +1,1 @@
+"""The analysis pipeline: sources -> features -> labels and scores -> snapshot (store or Parquet)."""
