@@ -22,7 +22,7 @@ _COUNTED = {
 def store_status(engine: Engine) -> dict[str, Any]:
     """The ``status --format json`` document of INTERFACES.md."""
     version = schema_version(engine)
-    out: dict[str, Any] = {"store": mask_url(str(engine.url.render_as_string(hide_password=False))),
+    out: dict[str, Any] = {"store": mask_url(engine.url.render_as_string(hide_password=False)),
                            "schema_version": version, "counts": {"shops": 0, **{k: 0 for k in _COUNTED}},
                            "shops": {}}
     if version is None:
@@ -32,7 +32,8 @@ def store_status(engine: Engine) -> dict[str, Any]:
         out["counts"]["shops"] = len(shops)
         per_shop: dict[int, dict[str, Any]] = {sid: {k: 0 for k in _COUNTED} for sid, _ in shops}
         for key, model in _COUNTED.items():
-            query = select(model.shop_id, func.count()).group_by(model.shop_id)
+            shop_col = model.__table__.c.shop_id
+            query = select(shop_col, func.count()).group_by(shop_col)
             if model is m.Customer:
                 query = query.where(m.Customer.merged_into_id.is_(None))
             for sid, n in conn.execute(query):
