@@ -1,0 +1,179 @@
+"""Estimator base classes: the scikit-learn contract shared by every clientlens model.
+
+``__init__`` only stores its keyword arguments; ``fit`` validates, learns ``params_``,
+``log_likelihood_`` and ``standard_errors_`` and returns ``self``; predicting before ``fit`` raises
+:class:`~clientlens.errors.NotFittedError`; no reference to the training data is kept.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import numpy as np
+
+from clientlens.errors import ModelError, NotFittedError
+from clientlens.models._data import Design, frt_arrays, make_design, weights_array
+from clientlens.models._optim import ValueAndGrad, minimise, penalised, standard_errors
+
+
+class BaseModel:
+    """``get_params`` / ``set_params`` / ``repr`` from the ``__init__`` signature, and the fitted check."""
+
+    param_names: ClassVar[tuple[str, ...]] = ()
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        sig = inspect.signature(type(self).__init__)
+        return {name: getattr(self, name) for name in sig.parameters if name != "self"}
+
+    def set_params(self, **params: Any) -> BaseModel:
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ModelError(f"{type(self).__name__} has no parameter {key!r}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def _check_fitted(self) -> dict[str, float]:
+        params: dict[str, float] | None = getattr(self, "params_", None)
+        if params is None:
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(summary) first")
+        return params
+
+    def _pvec(self) -> np.ndarray:
+        params = self._check_fitted()
+        return np.array([params[k] for k in self.param_names], dtype=float)
+
+    def _set_fit(self, params: np.ndarray, log_likelihood: float, se: np.ndarray, n: float) -> None:
+        self.params_ = {k: float(v) for k, v in zip(self.param_names, params, strict=True)}
+        self.log_likelihood_ = float(log_likelihood)
+        self.standard_errors_ = {k: float(v) for k, v in zip(self.param_names, se, strict=True)}
+        self.n_customers_ = int(round(n))
+
+
+class TransactionModel(BaseModel):
+    """Shared ``fit`` of the non-contractual transaction models (BG/NBD, MBG/NBD, Pareto/NBD).
+
+    Subclasses give ``param_names``, ``time_params`` (parameters in units of time, rescaled after a
+    fit on rescaled times), ``_start`` and ``_mean_nll`` (mean negative log-likelihood per customer
+    over a :class:`Design`, with its gradient in log-parameters).
+    """
+
+    time_params: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, penalizer_coef: float = 0.0) -> None:
+        self.penalizer_coef = penalizer_coef
+
+    # --- to be provided by each model -------------------------------------------------------
+    def _start(self, d: Design) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def _mean_nll(theta: np.ndarray, d: Design) -> tuple[float, np.ndarray]:
+        raise NotImplementedError
+
+    # --- fitting ------------------------------------------------------------------------------
+    def fit(self, data: Any, weights: Any = None) -> TransactionModel:
+        """Fit on a summary (``frequency``, ``recency``, ``T``; pandas, Polars or Arrow).
+
+        ``weights`` optionally counts identical customers per row. Returns ``self``.
+        """
+        if not isinstance(self.penalizer_coef, int | float) or self.penalizer_coef < 0:
+            raise ModelError(f"penalizer_coef must be a number >= 0, got {self.penalizer_coef!r}")
+        x, tx, T = frt_arrays(data)
+        if len(x) == 0:
+            raise ModelError("the summary has no rows; nothing to fit")
+        if np.all(T == 0):
+            raise ModelError("every customer has T = 0; the observation period is empty")
+        w = weights_array(data, len(x), weights)
+        d = make_design(x, tx, T, w)
+        scale = 10.0 / float(d.T.max())
+        ds = d.scaled(scale)
+        n = d.n_customers
+        vg: ValueAndGrad = penalised(lambda th: self._mean_nll(th, ds), float(self.penalizer_coef))
+        res = minimise(vg, self._start(ds), n_obs=n, what=type(self).__name__)
+        params = res.params.copy()
+        factor = np.ones(len(params))
+        for name in self.time_params:
+            factor[self.param_names.index(name)] = 1.0 / scale
+        params *= factor
+        mean_nll, _ = self._mean_nll(np.log(params), d)
+        se = standard_errors(res.params, res.log_param_cov) * factor
+        self._set_fit(params, -mean_nll * n, se, n)
+        return self
+
+    # --- predictions common to every transaction model ---------------------------------------
+    def expected_purchases(self, t: Any, summary: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def p_alive(self, summary: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def prob_purchases(self, n: int, t: Any, summary: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def median_time_to_next_purchase(self, summary: Any, *, max_time: float | None = None,
+                                     tol: float = 1e-6) -> np.ndarray:
+        """Median of the conditional time to the next purchase, in the summary's time unit.
+
+        Solves P(no purchase in (T, T + tau] | history) = 1/2 by vectorised bisection. As tau grows
+        that probability falls to 1 - P(alive), so the median is infinite (``inf``) where
+        P(alive) <= 1/2.
+        """
+        self._check_fitted()
+        _, _, T = frt_arrays(summary)
+        alive = self.p_alive(summary)
+        out = np.full(len(T), np.inf)
+        finite = alive > 0.5
+        if not finite.any():
+            return out
+        sub = _take_rows(summary, np.flatnonzero(finite))
+        hi = np.full(int(finite.sum()), max(float(T.max()), 1.0))
+        limit = max_time if max_time is not None else 1e6 * max(float(T.max()), 1.0)
+        for _ in range(60):  # grow the bracket until P0(hi) < 1/2
+            p0 = self.prob_purchases(0, hi, sub)
+            grow = p0 > 0.5
+            if not grow.any() or hi.max() >= limit:
+                break
+            hi = np.where(grow, hi * 4, hi)
+        lo = np.zeros_like(hi)
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            p0 = self.prob_purchases(0, mid, sub)
+            above = p0 > 0.5
+            lo = np.where(above, mid, lo)
+            hi = np.where(above, hi, mid)
+            if np.max(hi - lo) < tol * max(1.0, float(np.max(hi))):
+                break
+        res = (lo + hi) / 2
+        res[self.prob_purchases(0, res, sub) > 0.5 + 1e-9] = np.inf
+        out[finite] = res
+        return out
+
+
+def _take_rows(summary: Any, positions: np.ndarray) -> Any:
+    """Rows of a summary by position (pandas, Polars or Arrow)."""
+    if hasattr(summary, "iloc"):
+        return summary.iloc[positions]
+    if hasattr(summary, "column_names") and hasattr(summary, "take"):
+        return summary.take(positions)
+    return summary[positions]
+
+
+def broadcast_t(t: Any, n: int) -> np.ndarray:
+    """A horizon ``t`` (scalar or one per row) as a float array of length ``n``; must be >= 0."""
+    arr = np.asarray(t, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise ModelError(f"t must be a number or one number per summary row ({n}), got shape {arr.shape}")
+    if np.any(~np.isfinite(arr)) or np.any(arr < 0):
+        raise ModelError("t must be finite and >= 0")
+    return arr

@@ -1,0 +1,174 @@
+"""BG/NBD: the beta-geometric / negative binomial model of Fader, Hardie & Lee (2005a).
+
+Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting Your Customers" the Easy Way: An
+Alternative to the Pareto/NBD Model. *Marketing Science* 24(2), 275-284 (cited as FHL below).
+
+While active, a customer buys at Poisson rate lambda ~ Gamma(r, alpha); after each purchase she
+drops out with probability p ~ Beta(a, b). :class:`~clientlens.models.ModifiedBetaGeo` (MBG/NBD)
+reuses this module with a drop-out opportunity at time 0 as well.
+
+>>> from clientlens.datasets import load_cdnow_sample
+>>> from clientlens.features import rfm_summary
+>>> s = rfm_summary(load_cdnow_sample(), observation_end="1997-09-30")
+>>> bg = BetaGeo().fit(s)
+>>> round(bg.params_["r"], 3), round(bg.log_likelihood_, 1)
+(0.243, -9582.4)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.special import betaln, digamma, expit, gammaln
+
+from clientlens.models._base import TransactionModel, broadcast_t
+from clientlens.models._data import Design, frt_arrays
+from clientlens.models._special import log_hyp2f1_euler, log_nb_pmf, nb_tail, one_minus_exp_signed
+
+
+def bg_family_mean_nll(theta: np.ndarray, d: Design, modified: bool) -> tuple[float, np.ndarray]:
+    """Mean negative log-likelihood and its gradient in log-parameters (FHL eq. 6; MBG: Batislam
+    et al. 2007 eq. 3), evaluated on the distinct levels of x, t_x and T.
+
+    log L = ln G(r+x) - ln G(r) + r ln alpha + ln B(a, b+x+k) - ln B(a, b)
+            + logaddexp(-(r+x) ln(alpha+T), ln a - ln(b+x+k-1) - (r+x) ln(alpha+t_x))
+    with k = 0 and the second term only for x > 0 (BG/NBD), k = 1 and always (MBG/NBD).
+    """
+    r, alpha, a, b = np.exp(theta)
+    k = 1.0 if modified else 0.0
+    xl = d.lx.values
+    # per-x-level terms
+    gx = gammaln(r + xl) - gammaln(r)
+    bx = betaln(a, b + xl + k) - betaln(a, b)
+    log_b1 = np.log(np.maximum(b + xl + k - 1, 1e-300))
+    lT = np.log(alpha + d.lT.values)[d.lT.ix]
+    lt = np.log(alpha + d.ltx.values)[d.ltx.ix]
+    x = d.x
+    ix = d.lx.ix
+    A3 = -(r + x) * lT
+    A4 = np.log(a) - log_b1[ix] - (r + x) * lt
+    has4 = (x > 0) | modified
+    A4 = np.where(has4, A4, -np.inf)
+    m = np.maximum(A3, A4)
+    e3 = np.exp(A3 - m)
+    e4 = np.exp(A4 - m)
+    lse = m + np.log(e3 + e4)
+    w3 = e3 / (e3 + e4)
+    w4 = 1.0 - w3
+    ll = gx[ix] + r * np.log(alpha) + bx[ix] + lse
+    W = d.w.sum()
+    w = d.w / W
+    f = -float(np.dot(w, ll))
+    # gradient w.r.t. natural parameters
+    dig_rx = (digamma(r + xl) - digamma(r))[ix]
+    g_r = dig_rx + np.log(alpha) - w3 * lT - w4 * lt
+    g_alpha = r / alpha - w3 * (r + x) / (alpha + d.T) - w4 * (r + x) / (alpha + d.tx)
+    dab = digamma(a + b)
+    dabx = digamma(a + b + xl + k)
+    g_a = (dab - dabx)[ix] + w4 / a
+    g_b = (digamma(b + xl + k) - dabx - digamma(b) + dab)[ix] - np.where(has4, w4 / np.exp(log_b1[ix]), 0.0)
+    grad = -np.array([np.dot(w, g_r) * r, np.dot(w, g_alpha) * alpha, np.dot(w, g_a) * a, np.dot(w, g_b) * b])
+    return f, grad
+
+
+def bg_expected_new(t: np.ndarray, r: Any, alpha: Any, a: Any, b: Any) -> np.ndarray:
+    """E[X(t)] of a BG/NBD customer starting now (FHL eq. 9), vectorised and sign-safe:
+    (a+b-1)/(a-1) * [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))]."""
+    t = np.asarray(t, dtype=float)
+    a_ = np.where(np.abs(a - 1) < 1e-9, 1 + 1e-9, a)
+    c = a_ + b - 1
+    with np.errstate(all="ignore"):
+        z = t / (alpha + t)
+        lh, sh = log_hyp2f1_euler(r, b, c, z)
+        lG = lh + r * (np.log(alpha) - np.log(alpha + t))
+        lbr, sbr = one_minus_exp_signed(lG, sh)
+        out = sbr * np.sign(a_ - 1) * np.exp(np.log(np.abs(c)) - np.log(np.abs(a_ - 1)) + lbr)
+    return np.where(t > 0, np.maximum(out, 0.0), 0.0)
+
+
+def bg_pmf_new(n: float, t: np.ndarray, r: Any, alpha: Any, a: Any, b: Any) -> np.ndarray:
+    """P(X(t) = n) of a BG/NBD customer starting now (FHL eq. 8), with the finite sum written as
+    the negative binomial tail (a regularised incomplete beta function)."""
+    t = np.asarray(t, dtype=float)
+    with np.errstate(all="ignore"):
+        lp = np.log(alpha) - np.log(alpha + t)
+        lq = np.log(t) - np.log(alpha + t)
+        first = np.exp(betaln(a, b + n) - betaln(a, b) + log_nb_pmf(np.asarray(float(n)), r, lp, lq))
+        if n > 0:
+            second = np.exp(betaln(a + 1, b + n - 1) - betaln(a, b)) * nb_tail(np.asarray(float(n)), r, t / (alpha + t))
+        else:
+            second = 0.0
+        out = first + second
+    return np.where(t > 0, out, 1.0 if n == 0 else 0.0)
+
+
+class BetaGeo(TransactionModel):
+    """BG/NBD (FHL 2005). ``params_``: ``r``, ``alpha`` (in the summary's time unit), ``a``, ``b``.
+
+    ``BetaGeo(penalizer_coef=0.0).fit(summary)`` with a summary holding ``frequency``, ``recency``
+    and ``T`` (pandas, Polars or Arrow).
+    """
+
+    param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    time_params: ClassVar[tuple[str, ...]] = ("alpha",)
+    _modified: ClassVar[bool] = False
+
+    def _start(self, d: Design) -> np.ndarray:
+        return np.array([1.0, float(np.average(d.T, weights=d.w)), 1.0, 1.0])
+
+    @classmethod
+    def _mean_nll(cls, theta: np.ndarray, d: Design) -> tuple[float, np.ndarray]:  # type: ignore[override]
+        return bg_family_mean_nll(theta, d, cls._modified)
+
+    # ------------------------------------------------------------------ predictions
+    def _updated(self, x: np.ndarray, T: np.ndarray) -> tuple[Any, Any, Any, Any]:
+        """Posterior parameters of a customer known to be alive at T (future = a new BG/NBD)."""
+        r, alpha, a, b = self._pvec()
+        k = 1.0 if self._modified else 0.0
+        return r + x, alpha + T, a, b + x + k
+
+    def p_alive(self, summary: Any) -> np.ndarray:
+        """P(alive at T | x, t_x, T) (Fader, Hardie & Lee 2008, note 021, eq. 2):
+        1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))."""
+        r, alpha, a, b = self._pvec()
+        x, tx, T = frt_arrays(summary)
+        k = 1.0 if self._modified else 0.0
+        with np.errstate(all="ignore"):
+            log_div = (r + x) * (np.log(alpha + T) - np.log(alpha + tx)) + np.log(a) - np.log(
+                np.maximum(b + x + k - 1, 1e-300))
+            p = expit(-log_div)
+        if self._modified:
+            return np.asarray(p, dtype=float)
+        return np.where(x == 0, 1.0, p)
+
+    def expected_purchases(self, t: Any, summary: Any) -> np.ndarray:
+        """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t] (FHL eq. 10), = P(alive) times the
+        unconditional expectation with the updated parameters (r+x, alpha+T, a, b+x)."""
+        x, _, T = frt_arrays(summary)
+        tt = broadcast_t(t, len(x))
+        r1, al1, a1, b1 = self._updated(x, T)
+        return self.p_alive(summary) * bg_expected_new(tt, r1, al1, a1, b1)
+
+    def prob_purchases(self, n: int, t: Any, summary: Any) -> np.ndarray:
+        """P(Y(t) = n | x, t_x, T): alive customers follow FHL eq. 8 with the updated parameters,
+        dead ones buy nothing (the conditional pmf of Fader, Hardie & Lee's note 2005 "BG/NBD
+        conditional pmf")."""
+        if n < 0 or n != int(n):
+            from clientlens.errors import ModelError
+
+            raise ModelError(f"n must be a whole number >= 0, got {n!r}")
+        x, _, T = frt_arrays(summary)
+        tt = broadcast_t(t, len(x))
+        pa = self.p_alive(summary)
+        r1, al1, a1, b1 = self._updated(x, T)
+        out = pa * bg_pmf_new(int(n), tt, r1, al1, a1, b1) + (1 - pa) * (1.0 if n == 0 else 0.0)
+        return np.clip(out, 0.0, 1.0)
+
+    def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
+        """E[X(t)] for a customer just acquired (FHL eq. 9)."""
+        r, alpha, a, b = self._pvec()
+        tt = np.atleast_1d(np.asarray(t, dtype=float))
+        if self._modified:  # drop-out possible at time 0: P(active) = b/(a+b)
+            return b / (a + b) * bg_expected_new(tt, r, alpha, a, b + 1)
+        return bg_expected_new(tt, r, alpha, a, b)

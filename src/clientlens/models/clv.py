@@ -1,0 +1,79 @@
+"""Customer lifetime value, expected next order date and average days between orders.
+
+CLV follows Fader, Hardie & Lee (2005b, "RFM and CLV") as lifetimes computes it: the expected
+purchases of each future month (from the transaction model, conditional on the history) times the
+expected spend per purchase (Gamma-Gamma), discounted monthly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from clientlens.errors import ModelError
+from clientlens.models._data import frt_arrays
+
+#: Days in one time unit of the summary.
+UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0}
+DAYS_PER_MONTH = 365.25 / 12.0
+
+
+class _Transactions(Protocol):
+    def expected_purchases(self, t: Any, summary: Any) -> np.ndarray: ...
+    def median_time_to_next_purchase(self, summary: Any) -> np.ndarray: ...
+
+
+class _Spend(Protocol):
+    def expected_spend(self, summary: Any) -> np.ndarray: ...
+
+
+def unit_days(time_unit: str) -> float:
+    """Days in one ``time_unit`` ("D", "W" or "M")."""
+    try:
+        return UNIT_DAYS[time_unit]
+    except KeyError:
+        raise ModelError(f"time_unit {time_unit!r} is not one of {', '.join(UNIT_DAYS)}") from None
+
+
+def clv(transaction_model: _Transactions, spend_model: _Spend, summary: Any, *, horizon_months: int = 12,
+        monthly_discount_rate: float = 0.01, time_unit: str = "W") -> np.ndarray:
+    """Discounted expected value of each customer over ``horizon_months`` (aligned with the rows).
+
+    CLV = sum_{i=1..H} (E[Y(i months)] - E[Y((i-1) months)]) * E[M] / (1 + d)^i.
+    """
+    if horizon_months < 0 or int(horizon_months) != horizon_months:
+        raise ModelError(f"horizon_months must be a whole number >= 0, got {horizon_months!r}")
+    if monthly_discount_rate <= -1:
+        raise ModelError("monthly_discount_rate must be > -1")
+    month = DAYS_PER_MONTH / unit_days(time_unit)
+    spend = spend_model.expected_spend(summary)
+    total = np.zeros(len(spend))
+    prev = np.zeros(len(spend))
+    for i in range(1, int(horizon_months) + 1):
+        cur = transaction_model.expected_purchases(i * month, summary)
+        total += (cur - prev) / (1 + monthly_discount_rate) ** i
+        prev = cur
+    return total * spend
+
+
+def expected_next_order(transaction_model: _Transactions, summary: Any, as_of: Any, *,
+                        time_unit: str = "W") -> pd.Series:
+    """Expected next order date per customer: ``as_of`` plus the median conditional time to the next
+    purchase (whole days); NaT where P(alive) <= 1/2 makes that median infinite."""
+    tau = transaction_model.median_time_to_next_purchase(summary)
+    days = tau * unit_days(time_unit)
+    base = pd.Timestamp(as_of).normalize()
+    finite = np.isfinite(days) & (days < 365.25 * 200)
+    out = pd.Series(pd.NaT, index=range(len(days)), dtype="datetime64[ns]")
+    if finite.any():
+        out[finite] = base + pd.to_timedelta(np.ceil(days[finite]), unit="D")
+    return out
+
+
+def average_days_between_orders(summary: Any, *, time_unit: str = "W") -> np.ndarray:
+    """Mean days between purchase days: recency / frequency (NaN without a repeat purchase)."""
+    x, tx, _ = frt_arrays(summary)
+    with np.errstate(all="ignore"):
+        return np.where(x > 0, tx * unit_days(time_unit) / np.where(x > 0, x, 1), np.nan)
