@@ -1,0 +1,133 @@
+"""Feedback: CSAT (1-5) and NPS (0-10) linked to customer and conversation, NPS reports, surveys.
+
+NPS = % promoters (score >= ``nps_promoter_min``) - % detractors (score <= ``nps_detractor_max``),
+from -100 to 100.
+
+>>> nps_of([10, 9, 8, 3])
+25.0
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, true
+from sqlalchemy.orm import Session
+
+from clientlens.care.config import CareSettings, care_settings
+from clientlens.care.facts import latest_facts
+from clientlens.config import Settings
+from clientlens.errors import CareError
+from clientlens.store import models as m
+from clientlens.store.care_models import ConversationMessage, Survey
+from clientlens.store.repository import utcnow
+
+SCORE_RANGES = {"csat": (1, 5), "nps": (0, 10)}
+
+
+def nps_of(scores: list[int], promoter_min: int = 9, detractor_max: int = 6) -> float | None:
+    """Net Promoter Score of ``scores`` (None when empty)."""
+    if not scores:
+        return None
+    promoters = sum(s >= promoter_min for s in scores)
+    detractors = sum(s <= detractor_max for s in scores)
+    return 100.0 * (promoters - detractors) / len(scores)
+
+
+def is_detractor(kind: str, score: int, care: CareSettings) -> bool:
+    """An NPS detractor or an unhappy CSAT."""
+    return score <= (care.nps_detractor_max if kind == "nps" else care.csat_low_max)
+
+
+def record_feedback(session: Session, shop_id: int, customer_id: int, kind: str, score: int, *,
+                    conversation_id: int | None = None, comment: str | None = None,
+                    settings: Settings | None = None, now: datetime | None = None) -> m.Feedback:
+    """Store a CSAT or NPS answer, linked to the conversation's last message; answers its survey."""
+    if kind not in SCORE_RANGES:
+        raise CareError(f"feedback kind {kind!r}: use csat (1-5) or nps (0-10)")
+    lo, hi = SCORE_RANGES[kind]
+    if not lo <= int(score) <= hi:
+        raise CareError(f"{kind} score {score} is outside {lo}-{hi}")
+    now = now or utcnow()
+    interaction_id = None
+    if conversation_id is not None:
+        interaction_id = session.scalar(
+            select(ConversationMessage.interaction_id)
+            .where(ConversationMessage.conversation_id == conversation_id)
+            .order_by(ConversationMessage.occurred_at.desc(), ConversationMessage.id.desc()).limit(1))
+    fb = m.Feedback(shop_id=shop_id, external_id=f"care:{uuid.uuid4().hex}", customer_id=customer_id,
+                    kind=kind, score=int(score), comment=comment, submitted_at=now,
+                    interaction_id=interaction_id)
+    session.add(fb)
+    session.flush()
+    survey = session.scalar(select(Survey).where(
+        Survey.customer_id == customer_id, Survey.kind == kind, Survey.status != "answered",
+        (Survey.conversation_id == conversation_id) if conversation_id is not None else true())
+        .order_by(Survey.queued_at.desc()).limit(1))
+    if survey is not None:
+        survey.status, survey.feedback_id = "answered", fb.id
+        session.flush()
+    return fb
+
+
+def queue_survey(session: Session, shop_id: int, customer_id: int, settings: Settings, *,
+                 conversation_id: int | None = None, now: datetime | None = None) -> Survey | None:
+    """Queue a survey unless the customer got one in the last ``survey_interval_days`` days."""
+    care = care_settings(settings)
+    now = now or utcnow()
+    since = now - timedelta(days=care.survey_interval_days)
+    recent = session.scalar(select(Survey.id).where(Survey.customer_id == customer_id,
+                                                    Survey.queued_at > since).limit(1))
+    if recent is not None:
+        return None
+    survey = Survey(shop_id=shop_id, customer_id=customer_id, conversation_id=conversation_id,
+                    kind=care.survey_kind, status="queued", queued_at=now)
+    session.add(survey)
+    session.flush()
+    return survey
+
+
+@dataclass(frozen=True)
+class NpsRow:
+    group: str
+    responses: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float | None
+
+
+def nps_report(session: Session, shop_id: int, settings: Settings, *, by: str = "label",
+               taxonomy: str | None = None) -> list[NpsRow]:
+    """NPS per ``by`` = label (of ``taxonomy`` in the latest snapshot), channel or month."""
+    care = care_settings(settings)
+    taxonomy = taxonomy or care.metrics_taxonomy
+    rows = session.execute(
+        select(m.Feedback.score, m.Feedback.submitted_at, m.Customer.external_id, m.Interaction.channel)
+        .join(m.Customer, m.Customer.id == m.Feedback.customer_id)
+        .outerjoin(m.Interaction, m.Interaction.id == m.Feedback.interaction_id)
+        .where(m.Feedback.shop_id == shop_id, m.Feedback.kind == "nps")).all()
+    facts = latest_facts(session, shop_id) if by == "label" else None
+    groups: dict[str, list[int]] = defaultdict(list)
+    for score, at, ext, channel in rows:
+        if by == "label":
+            assert facts is not None
+            key = facts.get(ext).label_by_taxonomy.get(taxonomy, "(none)")
+        elif by == "channel":
+            key = channel or "(none)"
+        elif by == "month":
+            key = at.strftime("%Y-%m")
+        else:
+            raise CareError(f"nps by {by!r}: use label, channel or month")
+        groups[key].append(int(score))
+    out = []
+    for key in sorted(groups):
+        s = groups[key]
+        pro = sum(x >= care.nps_promoter_min for x in s)
+        det = sum(x <= care.nps_detractor_max for x in s)
+        out.append(NpsRow(key, len(s), pro, len(s) - pro - det, det,
+                          nps_of(s, care.nps_promoter_min, care.nps_detractor_max)))
+    return out

@@ -1,0 +1,207 @@
+"""The service inbox: interactions grouped by thread into conversations, with replies, assignment
+and resolution. Every function takes a Session and flushes; the caller commits.
+
+A conversation's clocks start at its first inbound message (``opened_at``); the first outbound
+message after it is the first response. Status: ``new`` (nothing answered yet), ``open`` (the
+customer wrote after our last answer), ``waiting_on_customer`` (our message is the last one),
+``resolved`` (closed; a new inbound message reopens it).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clientlens.care.config import CareSettings, care_settings
+from clientlens.care.facts import ShopFacts, latest_facts
+from clientlens.care.sla import apply_target, target_for
+from clientlens.config import Settings
+from clientlens.errors import CareError, NotFoundError
+from clientlens.store import models as m
+from clientlens.store.care_models import Conversation, ConversationMessage, Survey
+from clientlens.store.repository import get_shop, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    conversations_created: int
+    conversations_updated: int
+    messages_added: int
+
+
+def thread_key(interaction: m.Interaction) -> str:
+    """The conversation key of an interaction: its thread id, or the interaction itself."""
+    return interaction.thread_id or f"interaction:{interaction.external_id}"
+
+
+def _refresh(session: Session, conv: Conversation, ext_id: str, facts: ShopFacts, settings: Settings,
+             shop_name: str, care: CareSettings, now: datetime) -> None:
+    """Recompute times, status, assignee and SLA of ``conv`` from its messages."""
+    msgs = session.execute(
+        select(ConversationMessage.direction, ConversationMessage.occurred_at, m.Interaction.agent)
+        .join(m.Interaction, m.Interaction.id == ConversationMessage.interaction_id)
+        .where(ConversationMessage.conversation_id == conv.id)
+        .order_by(ConversationMessage.occurred_at, ConversationMessage.id)).all()
+    if not msgs:
+        return
+    inbound = [t for d, t, _ in msgs if d != "outbound"]
+    first_in = inbound[0] if inbound else None
+    conv.opened_at = first_in or msgs[0][1]
+    conv.last_message_at = msgs[-1][1]
+    answers = [(t, a) for d, t, a in msgs if d == "outbound" and first_in is not None and t >= first_in]
+    conv.first_response_at = answers[0][0] if answers else None
+    if conv.assignee is None:
+        conv.assignee = next((a for d, _, a in msgs if d == "outbound" and a), None)
+    last_dir = msgs[-1][0]
+    if conv.status == "resolved" and conv.resolved_at is not None:
+        if inbound and inbound[-1] > conv.resolved_at:
+            conv.status, conv.resolved_at = "open", None
+    if conv.status != "resolved":
+        if last_dir == "outbound":
+            conv.status = "waiting_on_customer"
+            idle = timedelta(days=care.auto_resolve_idle_days)
+            if care.auto_resolve_idle_days > 0 and now - conv.last_message_at >= idle:
+                conv.status, conv.resolved_at = "resolved", conv.last_message_at
+        else:
+            conv.status = "open" if answers else "new"
+    target = target_for(conv.channel, facts.get(ext_id), care)
+    apply_target(conv, target, first_in, settings.shop(shop_name))
+    conv.updated_at = now
+
+
+def sync_conversations(session: Session, shop_name: str, settings: Settings,
+                       now: datetime | None = None) -> SyncResult:
+    """Group the shop's interactions not yet in a conversation into conversations (idempotent)."""
+    now = now or utcnow()
+    care = care_settings(settings)
+    shop = get_shop(session, shop_name)
+    new = session.execute(
+        select(m.Interaction, m.Customer.external_id)
+        .join(m.Customer, m.Customer.id == m.Interaction.customer_id)
+        .outerjoin(ConversationMessage, ConversationMessage.interaction_id == m.Interaction.id)
+        .where(m.Interaction.shop_id == shop.id, ConversationMessage.id.is_(None))
+        .order_by(m.Interaction.occurred_at, m.Interaction.id)).all()
+    by_key: dict[str, list[tuple[m.Interaction, str]]] = {}
+    for inter, ext in new:
+        by_key.setdefault(thread_key(inter), []).append((inter, ext))
+    existing = {c.thread_key: c for c in session.scalars(
+        select(Conversation).where(Conversation.shop_id == shop.id,
+                                   Conversation.thread_key.in_(list(by_key))))} if by_key else {}
+    facts = latest_facts(session, shop.id)
+    created = updated = 0
+    for key, items in by_key.items():
+        conv = existing.get(key)
+        first, ext = items[0]
+        if conv is None:
+            conv = Conversation(shop_id=shop.id, customer_id=first.customer_id, thread_key=key,
+                                channel=first.channel, subject=first.subject, status="new",
+                                opened_at=first.occurred_at, last_message_at=first.occurred_at,
+                                updated_at=now, priority=0)
+            session.add(conv)
+            session.flush()
+            created += 1
+        else:
+            updated += 1
+        for inter, _ in items:
+            session.add(ConversationMessage(conversation_id=conv.id, interaction_id=inter.id,
+                                            direction=inter.direction or "inbound",
+                                            occurred_at=inter.occurred_at))
+        session.flush()
+        _refresh(session, conv, ext, facts, settings, shop_name, care, now)
+    session.flush()
+    log.info("inbox sync %s: %d new conversations, %d updated, %d messages", shop_name, created,
+             updated, len(new))
+    return SyncResult(created, updated, len(new))
+
+
+def get_conversation(session: Session, shop_name: str, conversation_id: int) -> Conversation:
+    """A conversation of the shop (NotFoundError otherwise)."""
+    shop = get_shop(session, shop_name)
+    conv = session.get(Conversation, conversation_id)
+    if conv is None or conv.shop_id != shop.id:
+        raise NotFoundError(f"conversation {conversation_id} does not exist in shop {shop_name!r}")
+    return conv
+
+
+def list_conversations(session: Session, shop_name: str, *, status: str | None = None,
+                       assignee: str | None = None, include_resolved: bool = False,
+                       limit: int | None = None) -> list[Conversation]:
+    """Conversations, highest priority first, then the earliest first-response due time."""
+    shop = get_shop(session, shop_name)
+    q = select(Conversation).where(Conversation.shop_id == shop.id)
+    if status:
+        q = q.where(Conversation.status == status)
+    elif not include_resolved:
+        q = q.where(Conversation.status != "resolved")
+    if assignee:
+        q = q.where(Conversation.assignee == assignee)
+    q = q.order_by(Conversation.priority.desc(), Conversation.first_response_due.is_(None),
+                   Conversation.first_response_due, Conversation.id)
+    if limit:
+        q = q.limit(limit)
+    return list(session.scalars(q))
+
+
+def messages_of(session: Session, conversation_id: int) -> list[m.Interaction]:
+    """The interactions of a conversation in time order."""
+    return list(session.scalars(
+        select(m.Interaction).join(ConversationMessage, ConversationMessage.interaction_id == m.Interaction.id)
+        .where(ConversationMessage.conversation_id == conversation_id)
+        .order_by(m.Interaction.occurred_at, m.Interaction.id)))
+
+
+def reply(session: Session, shop_name: str, conversation_id: int, body: str, *, agent: str,
+          settings: Settings, subject: str | None = None, now: datetime | None = None) -> m.Interaction:
+    """Answer a conversation: an outbound interaction on its channel, by ``agent``."""
+    now = now or utcnow()
+    conv = get_conversation(session, shop_name, conversation_id)
+    if not body.strip():
+        raise CareError("a reply needs a body")
+    inter = m.Interaction(shop_id=conv.shop_id, external_id=f"care-reply:{uuid.uuid4().hex}",
+                          customer_id=conv.customer_id, channel=conv.channel, direction="outbound",
+                          occurred_at=now, thread_id=conv.thread_key, subject=subject or conv.subject,
+                          body=body, agent=agent)
+    session.add(inter)
+    session.flush()
+    session.add(ConversationMessage(conversation_id=conv.id, interaction_id=inter.id,
+                                    direction="outbound", occurred_at=now))
+    session.flush()
+    if conv.assignee is None:
+        conv.assignee = agent
+    ext = session.get(m.Customer, conv.customer_id).external_id  # type: ignore[union-attr]
+    care = care_settings(settings).model_copy(update={"auto_resolve_idle_days": 0})
+    _refresh(session, conv, ext, latest_facts(session, conv.shop_id), settings, shop_name, care, now)
+    session.flush()
+    return inter
+
+
+def assign(session: Session, shop_name: str, conversation_id: int, agent: str | None,
+           now: datetime | None = None) -> Conversation:
+    """Give a conversation to ``agent`` (None: unassign)."""
+    conv = get_conversation(session, shop_name, conversation_id)
+    conv.assignee = agent
+    conv.updated_at = now or utcnow()
+    session.flush()
+    return conv
+
+
+def resolve(session: Session, shop_name: str, conversation_id: int, *, settings: Settings,
+            now: datetime | None = None) -> tuple[Conversation, Survey | None]:
+    """Close a conversation and queue a satisfaction survey (at most one per customer per N days)."""
+    from clientlens.care.feedback import queue_survey
+
+    now = now or utcnow()
+    conv = get_conversation(session, shop_name, conversation_id)
+    if conv.status == "resolved":
+        return conv, None
+    conv.status, conv.resolved_at, conv.updated_at = "resolved", now, now
+    session.flush()
+    survey = queue_survey(session, conv.shop_id, conv.customer_id, settings, conversation_id=conv.id, now=now)
+    return conv, survey

@@ -1,0 +1,151 @@
+"""Playbooks: declarative rules (TOML) from labels and scores to the next best action, with reasons.
+
+The default playbook ships as ``clientlens/care/playbooks.toml`` (documented there); ``[care]
+playbook`` points at another file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clientlens.care.config import care_settings
+from clientlens.care.facts import CustomerFacts, latest_facts
+from clientlens.care.loyalty import LoyaltyStatus, loyalty_statuses
+from clientlens.care.render import primary_language
+from clientlens.config import Settings
+from clientlens.errors import ConfigError
+from clientlens.store import models as m
+from clientlens.store.repository import get_shop, utcnow
+
+
+class PlaybookRule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    action: str
+    priority: int = 0
+    labels_any: tuple[str, ...] = ()
+    labels_all: tuple[str, ...] = ()
+    labels_none: tuple[str, ...] = ()
+    clv_top_share: float | None = None
+    min_p_alive: float | None = None
+    max_p_alive: float | None = None
+    needs_language: bool = False
+    template: str | None = None
+    reason: str = "{labels}"
+
+
+class Playbook(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rules: tuple[PlaybookRule, ...] = ()
+
+
+def load_playbook(path: str | Path | None = None) -> Playbook:
+    """The playbook at ``path``, or the packaged default."""
+    try:
+        if path:
+            text, where = Path(path).read_text("utf-8"), str(path)
+        else:
+            text = resources.files("clientlens.care").joinpath("playbooks.toml").read_text("utf-8")
+            where = "clientlens/care/playbooks.toml"
+        data = tomllib.loads(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the playbook {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return Playbook.model_validate(data)
+    except Exception as exc:
+        raise ConfigError(f"{where}: invalid playbook: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Action:
+    """A next best action for one customer, with the rule that chose it and why."""
+
+    customer_id: str
+    action: str
+    rule_id: str
+    priority: int
+    reason: str
+    template: str | None = None
+    language: str | None = None
+
+
+def _matched_labels(rule: PlaybookRule, facts: CustomerFacts) -> list[str] | None:
+    """The labels that made ``rule`` match (None when it does not match)."""
+    if rule.labels_any and not any(lab in facts.labels for lab in rule.labels_any):
+        return None
+    if any(lab not in facts.labels for lab in rule.labels_all):
+        return None
+    if any(lab in facts.labels for lab in rule.labels_none):
+        return None
+    if rule.clv_top_share is not None and (facts.clv_rank_share is None
+                                           or facts.clv_rank_share >= rule.clv_top_share):
+        return None
+    if rule.min_p_alive is not None and (facts.p_alive is None or facts.p_alive < rule.min_p_alive):
+        return None
+    if rule.max_p_alive is not None and (facts.p_alive is None or facts.p_alive > rule.max_p_alive):
+        return None
+    return [lab for lab in (*rule.labels_any, *rule.labels_all) if lab in facts.labels]
+
+
+def actions_for(customer: m.Customer, facts: CustomerFacts, playbook: Playbook,
+                loyalty: LoyaltyStatus | None) -> list[Action]:
+    """Every action of the playbook that applies to ``customer``, highest priority first."""
+    out = []
+    language = primary_language(customer.language)
+    for rule in playbook.rules:
+        matched = _matched_labels(rule, facts)
+        if matched is None or (rule.needs_language and not language):
+            continue
+        values = {
+            "labels": ", ".join(lab.replace(":", " = ") for lab in matched) or "scores",
+            "clv": "-" if facts.clv is None else f"{facts.clv:,.2f}",
+            "clv_top_share": "-" if rule.clv_top_share is None else f"{rule.clv_top_share:.0%}",
+            "p_alive": "-" if facts.p_alive is None else f"{facts.p_alive:.2f}",
+            "language": language or "-",
+            "tier": (loyalty.tier if loyalty else None) or "-",
+            "points": loyalty.points if loyalty else 0,
+            "spend": f"{loyalty.spend:,.2f}" if loyalty else "0",
+        }
+        try:
+            reason = rule.reason.format(**values)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(f"playbook rule {rule.id}: bad reason template {rule.reason!r}: {exc}") from exc
+        out.append(Action(customer.external_id, rule.action, rule.id, rule.priority, reason, rule.template,
+                          language if rule.needs_language else None))
+    out.sort(key=lambda a: -a.priority)
+    return out
+
+
+def next_best_actions(session: Session, shop_name: str, settings: Settings, *,
+                      customer_ids: list[str] | None = None, as_of: date | None = None,
+                      playbook: Playbook | None = None) -> dict[str, list[Action]]:
+    """Actions per customer (external id) from the latest snapshot; customers with none are left out."""
+    care = care_settings(settings)
+    playbook = playbook or load_playbook(care.playbook or None)
+    shop = get_shop(session, shop_name)
+    facts = latest_facts(session, shop.id)
+    q = select(m.Customer).where(m.Customer.shop_id == shop.id, m.Customer.merged_into_id.is_(None))
+    if customer_ids is not None:
+        q = q.where(m.Customer.external_id.in_([str(c) for c in customer_ids]))
+    customers = list(session.scalars(q.order_by(m.Customer.id)))
+    as_of = as_of or utcnow().date()
+    ids = [c.id for c in customers] if customer_ids is not None else None
+    loyalty = loyalty_statuses(session, shop.id, care, as_of, ids) if customers else {}
+    out: dict[str, list[Action]] = {}
+    for cust in customers:
+        acts = actions_for(cust, facts.get(cust.external_id), playbook, loyalty.get(cust.id))
+        if acts:
+            out[cust.external_id] = acts
+    return out
