@@ -1,0 +1,173 @@
+"""Vectorised parsers (Polars expressions): money to exact integer minor units, dates, booleans, codes.
+
+No value is ever turned into a binary float on its way to the store: amounts are split into their
+integer and fractional digits as strings and scaled to the currency's minor unit (babel's precision).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import polars as pl
+
+DATE_FORMATS = (
+    "%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y",
+)
+DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
+    "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
+)
+TZ_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S %z",
+              "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S%.f%z")
+# Unambiguous formats that may be mixed inside one column.
+ISO_FAMILY = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M",
+              "%Y-%m-%dT%H:%M", *TZ_FORMATS)
+
+TRUE_WORDS = ("1", "true", "t", "yes", "y", "x", "on", "subscribed", "granted", "accepted", "opt-in",
+              "optin", "ano", "tak", "oui", "có")
+FALSE_WORDS = ("0", "false", "f", "no", "n", "off", "unsubscribed", "withdrawn", "declined", "opt-out",
+               "optout", "ne", "nie", "non", "không", "not_subscribed", "pending")
+
+CHANNELS = {"online": "online", "web": "online", "webshop": "online", "eshop": "online",
+            "ecommerce": "online", "app": "online", "mobile": "online", "instore": "in_store",
+            "store": "in_store", "shop": "in_store", "pos": "in_store", "retail": "in_store",
+            "phone": "phone", "telephone": "phone", "call": "phone", "marketplace": "marketplace",
+            "amazon": "marketplace", "ebay": "marketplace", "other": "other"}
+STATUSES = {"completed": "completed", "complete": "completed", "paid": "completed",
+            "fulfilled": "completed", "closed": "completed", "delivered": "completed",
+            "shipped": "completed", "processing": "completed", "returned": "returned",
+            "return": "returned", "refunded": "returned", "partiallyrefunded": "returned",
+            "cancelled": "cancelled", "canceled": "cancelled", "voided": "cancelled",
+            "failed": "cancelled"}
+DIRECTIONS = {"inbound": "inbound", "in": "inbound", "incoming": "inbound", "received": "inbound",
+              "outbound": "outbound", "out": "outbound", "outgoing": "outbound", "sent": "outbound"}
+
+
+@lru_cache(maxsize=1)
+def currency_exponents() -> pl.DataFrame:
+    """ISO 4217 codes (babel's list) with their minor-unit exponent."""
+    from babel.numbers import get_currency_precision, list_currencies
+
+    codes = sorted(c for c in list_currencies() if c not in ("XXX", "XTS"))
+    return pl.DataFrame({"_cur": codes, "_exp": [get_currency_precision(c) for c in codes]},
+                        schema={"_cur": pl.String, "_exp": pl.Int64})
+
+
+@lru_cache(maxsize=1)
+def country_codes() -> frozenset[str]:
+    """ISO 3166 alpha-2 codes known to babel."""
+    from babel import Locale
+
+    return frozenset(str(k) for k in Locale("en").territories if len(str(k)) == 2 and str(k).isalpha())
+
+
+def currency_exponent(code: str) -> int:
+    from babel.numbers import get_currency_precision
+
+    return int(get_currency_precision(code))
+
+
+def _key(expr: pl.Expr) -> pl.Expr:
+    return expr.str.strip_chars().str.to_lowercase().str.replace_all(r"[\s_\-]+", "")
+
+
+def detect_decimal(values: pl.Series) -> str:
+    """``","`` when the column's amounts are written with a decimal comma, else ``"."``."""
+    sample = values.drop_nulls().head(5000)
+    comma = sample.str.contains(r"^\s*[+-]?\d+,\d{1,4}\s*$").sum()
+    dot = sample.str.contains(r"\d\.\d").sum()
+    return "," if comma > 0 and dot == 0 else "."
+
+
+def money_parts(col: str, decimal: str) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """(valid, negative, integer digits, fraction digits) of amounts written as text."""
+    s = pl.col(col).str.replace_all(r"[\s\u00a0'$€£¥]", "")
+    if decimal == ",":
+        valid = s.str.contains(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d*)?$|^[+-]?,\d+$")
+        s = s.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
+    else:
+        valid = s.str.contains(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d*)?$|^[+-]?\.\d+$")
+        s = s.str.replace_all(",", "", literal=True)
+    neg = s.str.starts_with("-")
+    ints = s.str.extract(r"^[+-]?(\d*)", 1).fill_null("")
+    frac = s.str.extract(r"\.(\d*)$", 1).fill_null("")
+    return valid.fill_null(False), neg.fill_null(False), ints, frac
+
+
+def minor_units(col: str, decimal: str, exp: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(minor units Int64, valid, too-many-digits) for text amounts; half-up rounding past the exponent."""
+    valid, neg, ints, frac = money_parts(col, decimal)
+    big = ints.str.len_chars() > 15
+    ok = valid & ~big
+    padded = (frac + pl.lit("0000000000"))
+    kept = padded.str.slice(0, exp)
+    round_up = padded.str.slice(exp, 1).cast(pl.Int64, strict=False).fill_null(0) >= 5
+    int_val = pl.when(ints == "").then(pl.lit("0")).otherwise(ints).cast(pl.Int64, strict=False)
+    kept_val = pl.when(kept == "").then(pl.lit("0")).otherwise(kept).cast(pl.Int64, strict=False)
+    scale = pl.lit(10, dtype=pl.Int64).pow(exp.cast(pl.Int64)).cast(pl.Int64)
+    mag = int_val * scale + kept_val + round_up.cast(pl.Int64)
+    value = pl.when(ok).then(pl.when(neg).then(-mag).otherwise(mag)).otherwise(None)
+    return value, valid, big
+
+
+def number(col: str, decimal: str) -> tuple[pl.Expr, pl.Expr]:
+    """(Float64 value, valid) for quantities and rates (not money)."""
+    valid, neg, ints, frac = money_parts(col, decimal)
+    text = pl.when(neg).then(pl.lit("-")).otherwise(pl.lit("")) + \
+        pl.when(ints == "").then(pl.lit("0")).otherwise(ints) + pl.lit(".") + frac + pl.lit("0")
+    return pl.when(valid).then(text.cast(pl.Float64, strict=False)).otherwise(None), valid
+
+
+def choose_format(values: pl.Series, formats: tuple[str, ...]) -> str:
+    """The format that parses most of a sample of ``values``."""
+    sample = values.drop_nulls().str.strip_chars().head(2000)
+    best, best_n = formats[0], -1
+    for fmt in formats:
+        n = _parse_one(sample.to_frame("v"), "v", fmt).select(pl.col("v").count()).item()
+        if n > best_n:
+            best, best_n = fmt, n
+    return best
+
+
+def _to_dt(expr: pl.Expr, fmt: str) -> pl.Expr:
+    if "%z" in fmt:
+        return expr.str.to_datetime(fmt, strict=False, time_zone="UTC", time_unit="us") \
+            .dt.replace_time_zone(None)
+    return expr.str.to_datetime(fmt, strict=False, time_unit="us")
+
+
+def _parse_one(frame: pl.DataFrame, col: str, fmt: str) -> pl.DataFrame:
+    return frame.select(_to_dt(pl.col(col).str.strip_chars(), fmt).alias(col))
+
+
+def datetime_expr(col: str, values: pl.Series, date_format: str | None, timezone: str | None) -> pl.Expr:
+    """Parsed naive-UTC datetimes (null where unparseable) for the text column ``col``."""
+    if date_format:
+        fmts: tuple[str, ...] = (date_format,)
+    else:
+        best = choose_format(values, DATE_FORMATS + DATETIME_FORMATS + TZ_FORMATS)
+        fmts = (best, *[f for f in ISO_FAMILY if f != best]) if best in ISO_FAMILY else (best,)
+    src = pl.col(col).str.strip_chars()
+    parsed = pl.coalesce([_to_dt(src, f) for f in fmts])
+    if timezone:
+        parsed = parsed.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null") \
+            .dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    return parsed
+
+
+def bool_expr(col: str) -> tuple[pl.Expr, pl.Expr]:
+    """(Boolean value, valid) from yes/no words in several languages."""
+    k = pl.col(col).str.strip_chars().str.to_lowercase()
+    value = pl.when(k.is_in(TRUE_WORDS)).then(True).when(k.is_in(FALSE_WORDS)).then(False).otherwise(None)
+    return value, value.is_not_null() | pl.col(col).is_null()
+
+
+def mapped_expr(col: str, table: dict[str, str]) -> pl.Expr:
+    """Normalised lookup (lower case, no spaces/_/-); null where unknown."""
+    return _key(pl.col(col)).replace_strict(table, default=None, return_dtype=pl.String)
+
+
+def channel_expr(col: str) -> pl.Expr:
+    """online | in_store | phone | marketplace | other (unknown words become ``other``)."""
+    return pl.when(pl.col(col).is_null()).then(None) \
+        .otherwise(mapped_expr(col, CHANNELS).fill_null("other"))
