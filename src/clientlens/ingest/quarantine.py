@@ -8,6 +8,7 @@ followed by the original fields of the row.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,8 +90,12 @@ def write_quarantine(rejections: pl.DataFrame, input_path: str | Path, *,
     out = out.select(*REJECTION_COLUMNS, *extra)
     tmp = path.with_name(path.name + ".tmp")
     header = [*REJECTION_COLUMNS, *(c[len(FIELD_PREFIX):] for c in extra)]
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerow(header)
-        out.write_csv(fh, include_header=False)
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\n").writerow(header)
+    body = io.BytesIO()
+    out.write_csv(body, include_header=False)
+    with tmp.open("wb") as fh:
+        fh.write(head.getvalue().encode("utf-8"))
+        fh.write(body.getvalue())
     tmp.replace(path)
     return path
