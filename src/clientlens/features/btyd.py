@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from clientlens.errors import ConfigError, InputError
-from clientlens.features._tables import as_ibis_table, require_columns
+from clientlens.features._tables import as_ibis_table, require_columns, to_arrow
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,7 @@ def rfm_summary(
     observation_end: Any = None,
     time_unit: str = "W",
     calibration_end: Any = None,
+    engine: Any = None,
 ) -> pd.DataFrame:
     """The BTYD summary of a transaction log, one row per customer, indexed by ``customer_id``.
 
@@ -102,11 +105,19 @@ def rfm_summary(
     Days are calendar days of ``time_col``; transactions after ``observation_end`` (default: the
     latest purchase day) are ignored, as are orders whose ``status`` is returned or cancelled.
     ``transactions`` may be a pandas, Polars or Arrow frame or an Ibis table (then it runs on that
-    table's backend, e.g. Spark). Raises :class:`~clientlens.errors.InputError` for missing columns,
+    table's backend, e.g. Spark), or on ``engine`` (a :mod:`clientlens.features.engine` engine)
+    when given. Raises :class:`~clientlens.errors.InputError` for missing columns,
     null ids or dates, no transactions, or an observation / calibration end outside the data.
     """
     days_per_unit = unit_days(time_unit)
-    table = as_ibis_table(transactions, what="transactions")
+    if engine is not None and not isinstance(transactions, ir.Table):
+        table = engine.register(to_arrow(transactions, what="transactions"))
+    else:
+        table = as_ibis_table(transactions, what="transactions")
+
+    def run(expr: ir.Table) -> pa.Table:
+        return engine.to_arrow(expr) if engine is not None else expr.to_pyarrow()
+
     require_columns(table, [customer_col, time_col, amount_col], what="transactions")
     table = completed_only(table)
     tx = table.select(
@@ -114,7 +125,7 @@ def rfm_summary(
         day=day_number(table[time_col]),
         amount=table[amount_col].cast("float64"),
     )
-    bounds = _bounds(tx, customer_col=customer_col, time_col=time_col)
+    bounds = _bounds(tx, run, customer_col=customer_col, time_col=time_col)
     obs_day = bounds["max_day"] if observation_end is None else to_epoch_day(
         observation_end, what="observation_end")
     if obs_day < bounds["min_day"]:
@@ -136,19 +147,21 @@ def rfm_summary(
                 f"{_from_epoch_day(obs_day)}"
             )
     expr = summary_expr(tx, obs_day=obs_day, cal_day=cal_day, days_per_unit=days_per_unit)
-    out = expr.order_by("customer_id").to_pyarrow().to_pandas()
+    out = run(expr.order_by("customer_id")).to_pandas()
     return out.set_index("customer_id")
 
 
-def _bounds(tx: ir.Table, *, customer_col: str, time_col: str) -> dict[str, int]:
+def _bounds(tx: ir.Table, run: Callable[[ir.Table], pa.Table], *, customer_col: str,
+            time_col: str) -> dict[str, int]:
     """One pass over the log: row count, nulls, first and last day; raises on unusable input."""
-    row = tx.aggregate(
+    row: Any = tx.aggregate(
         n=tx.count(),
         null_ids=tx.customer_id.isnull().sum(),
         null_days=tx.day.isnull().sum(),
         min_day=tx.day.min(),
         max_day=tx.day.max(),
-    ).to_pyarrow().to_pylist()[0]
+    )
+    row = run(row).to_pylist()[0]
     if not row["n"]:
         raise InputError("transactions: no completed transactions to summarise")
     if row["null_ids"]:

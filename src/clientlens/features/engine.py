@@ -44,7 +44,7 @@ class Engine(Protocol):
 
     name: str
 
-    def register(self, data: pa.Table, name: str) -> ir.Table:
+    def register(self, data: pa.Table, name: str | None = None) -> ir.Table:
         """Make an Arrow table available to the engine as ``name``."""
         ...
 
@@ -70,7 +70,8 @@ class Engine(Protocol):
 
 
 def _table_name(name: str | None, prefix: str) -> str:
-    return name or f"{prefix}_{next(_names)}"
+    """A fresh table name (registering twice never replaces a table an expression still uses)."""
+    return f"{name or prefix}_{next(_names)}"
 
 
 class _BaseEngine:
@@ -113,7 +114,7 @@ class DuckDBEngine(_BaseEngine):
             kwargs["memory_limit"] = memory_limit
         self.con = ibis.duckdb.connect(**kwargs)
 
-    def register(self, data: pa.Table, name: str) -> ir.Table:
+    def register(self, data: pa.Table, name: str | None = None) -> ir.Table:
         name = _table_name(name, "arrow")
         self.con.con.register(name, data)  # zero-copy view over the Arrow buffers
         return self.con.table(name)
@@ -164,7 +165,7 @@ class SparkEngine(_BaseEngine):
         self.session = session
         self.con = ibis.pyspark.connect(session)
 
-    def register(self, data: pa.Table, name: str) -> ir.Table:
+    def register(self, data: pa.Table, name: str | None = None) -> ir.Table:
         name = _table_name(name, "arrow")
         frame = self.session.createDataFrame(_spark_safe(data))
         frame.createOrReplaceTempView(name)
