@@ -1,9 +1,238 @@
-"""Command group (placeholder until its issue lands)."""
+"""``clientlens analyze | segments | flows | customer | export | evaluate``."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from clientlens.cli.common import EXIT_REJECTED, ShopOption, app_context, console, err_console
+
+STEP_TEXT = {"read": "reading the data", "features": "computing features", "scores": "scoring customers",
+             "labels": "labelling customers", "summary": "summarising"}
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from exc
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Any]:
+    """A Rich progress bar over the analysis steps; yields the step callback."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=False) as bar:
+        task = bar.add_task("starting", total=total)
+        seen: list[str] = []
+
+        def on_step(name: str) -> None:
+            if seen:
+                bar.advance(task)
+            seen.append(name)
+            bar.update(task, description=STEP_TEXT.get(name, name))
+
+        yield on_step
+        bar.update(task, completed=total, description="done")
+
+
+def _print_frame(df: Any, fmt: str, title: str | None = None) -> None:
+    if fmt == "json":
+        typer.echo(df.to_json(orient="records", force_ascii=False, indent=2))
+    elif fmt == "csv":
+        typer.echo(df.to_csv(index=False), nl=False)
+    else:
+        table = Table(*[str(c) for c in df.columns], title=title)
+        for row in df.itertuples(index=False):
+            table.add_row(*[_cell(v) for v in row])
+        console.print(table)
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:,.4f}" if abs(v) < 1 else f"{v:,.2f}"
+    if v is None:
+        return "-"
+    return str(v)
+
+
+def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
+    if fmt not in allowed:
+        raise typer.BadParameter(f"{fmt!r}: use one of {', '.join(allowed)}", param_hint="--format")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    @app.command("analyze")
+    def analyze(
+        ctx: typer.Context,
+        shop: str = ShopOption,
+        as_of: str = typer.Option(None, "--as-of", help="Analyse as of this date (default: the latest order)."),
+        source: Path = typer.Option(None, "--source", help="Files mode: an orders file or a folder of files."),
+        engine: str = typer.Option("duckdb", "--engine", help="duckdb or spark."),
+        out: Path = typer.Option(None, "--out", help="Files mode: folder for the Parquet snapshot."),
+        mapping: Path = typer.Option(None, "--mapping", help="Files mode: a column mapping file (TOML)."),
+        no_scores: bool = typer.Option(False, "--no-scores", help="Skip the model scores."),
+    ) -> None:
+        """Classify every customer and write a snapshot (to the store, or with --source/--out to Parquet)."""
+        from clientlens.analysis.pipeline import STEPS, run_analysis
+
+        actx = app_context(ctx)
+        settings = actx.settings
+        if engine not in ("duckdb", "spark"):
+            raise typer.BadParameter(f"{engine!r}: use duckdb or spark", param_hint="--engine")
+        when = _date(as_of, "--as-of")
+        if (source is None) != (out is None):
+            raise typer.BadParameter("files mode needs both --source and --out", param_hint="--source/--out")
+        if source is not None and out is not None:
+            from clientlens.analysis.files import read_source
+
+            read = read_source(source, settings=settings, shop=shop, mapping=str(mapping) if mapping else None)
+            with _progress(len(STEPS)) as on_step:
+                snap = run_analysis(read.frames, shop=shop, as_of=when, settings=settings, engine=engine,
+                                    scores=not no_scores, progress=on_step)
+            snap.run["source"] = {"path": str(source), "rows_read": read.read, "rows_rejected": read.rejected,
+                                  "unconverted_currencies": read.unconverted_currencies}
+            written = snap.write_parquet(out)
+            _report(snap)
+            console.print(f"wrote {len(written)} files to {out}")
+            if read.total_rejected:
+                for path in read.quarantine:
+                    err_console.print(f"[yellow]rejected rows:[/yellow] see {path}")
+                err_console.print(f"{read.total_rejected} row(s) rejected; the others were analysed")
+                raise typer.Exit(EXIT_REJECTED)
+            return
+        from clientlens.analysis.store_io import save_snapshot
+        from clientlens.features.store_reader import load_store_frames
+
+        sa_engine = actx.ready_engine()
+        frames = load_store_frames(sa_engine, shop, settings)
+        with _progress(len(STEPS) + 1) as on_step:
+            snap = run_analysis(frames, shop=shop, as_of=when, settings=settings, engine=engine,
+                                scores=not no_scores, progress=on_step)
+            on_step("saving the snapshot")
+            save_snapshot(sa_engine, snap)
+        _report(snap)
+        console.print(f"snapshot of shop {shop!r} as of {snap.as_of.isoformat()} saved to the store")
+
+    @app.command("segments")
+    def segments(
+        ctx: typer.Context,
+        shop: str = ShopOption,
+        as_of: str = typer.Option(None, "--as-of", help="Snapshot date (default: the latest)."),
+        taxonomy: str = typer.Option(None, "--taxonomy", help="Only this taxonomy."),
+        format: str = typer.Option("table", "--format", help="table, csv or json."),
+    ) -> None:
+        """Per label: customers, share of customers, revenue, share of revenue."""
+        from clientlens.analysis.store_io import load_summary
+        from clientlens.segments import TAXONOMIES
+
+        _check_format(format, ("table", "csv", "json"))
+        if taxonomy is not None and taxonomy not in TAXONOMIES:
+            raise typer.BadParameter(f"unknown taxonomy {taxonomy!r}; one of {', '.join(TAXONOMIES)}",
+                                     param_hint="--taxonomy")
+        found, summary = load_summary(app_context(ctx).engine, shop, _date(as_of, "--as-of"))
+        if taxonomy is not None:
+            summary = summary[summary["taxonomy"] == taxonomy].reset_index(drop=True)
+        _print_frame(summary, format, title=f"shop {shop}, as of {found.isoformat()}")
+
+    @app.command("flows")
+    def flows(
+        ctx: typer.Context,
+        from_date: str = typer.Option(..., "--from", help="As-of date of the earlier snapshot."),
+        to_date: str = typer.Option(..., "--to", help="As-of date of the later snapshot."),
+        shop: str = ShopOption,
+        taxonomy: str = typer.Option(None, "--taxonomy", help="Only this taxonomy."),
+        format: str = typer.Option("table", "--format", help="table, csv or json."),
+    ) -> None:
+        """Customers who moved between labels from one snapshot to another."""
+        from clientlens.analysis.store_io import snapshot_flows
+
+        _check_format(format, ("table", "csv", "json"))
+        a, b = _date(from_date, "--from"), _date(to_date, "--to")
+        assert a is not None and b is not None
+        result = snapshot_flows(app_context(ctx).engine, shop, a, b, taxonomy=taxonomy)
+        _print_frame(result, format, title=f"shop {shop}: {a.isoformat()} -> {b.isoformat()}")
+
+    @app.command("customer")
+    def customer(
+        ctx: typer.Context,
+        customer_id: str = typer.Argument(..., help="The customer's id (as in your data)."),
+        shop: str = ShopOption,
+        as_of: str = typer.Option(None, "--as-of", help="Snapshot date (default: the latest)."),
+        format: str = typer.Option("table", "--format", help="table or json."),
+    ) -> None:
+        """Every label of one customer, with its evidence."""
+        from clientlens.analysis.store_io import load_labels
+        from clientlens.errors import NotFoundError
+
+        _check_format(format, ("table", "json"))
+        found, labels = load_labels(app_context(ctx).engine, shop, _date(as_of, "--as-of"),
+                                    customer_id=customer_id)
+        if labels.empty:
+            raise NotFoundError(f"customer {customer_id!r} is not in the snapshot of shop {shop!r} "
+                                f"as of {found.isoformat()}")
+        if format == "json":
+            doc = {"customer_id": customer_id, "shop": shop, "as_of": found.isoformat(),
+                   "labels": [{"taxonomy": r.taxonomy, "label": r.label, "rule_id": r.rule_id,
+                               "figures": json.loads(r.figures), "text": r.text}
+                              for r in labels.itertuples(index=False)]}
+            typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+            return
+        table = Table("taxonomy", "label", "why", title=f"customer {customer_id} (as of {found.isoformat()})")
+        for r in labels.itertuples(index=False):
+            table.add_row(r.taxonomy, r.label, r.text)
+        console.print(table)
+
+    @app.command("export")
+    def export(
+        ctx: typer.Context,
+        label: list[str] = typer.Option(..., "--label", help="TAXONOMY=LABEL; repeat (same taxonomy: any of "
+                                                            "them; different taxonomies: all of them)."),
+        out: Path = typer.Option(..., "--out", help="File to write: .csv, .parquet or .xlsx."),
+        shop: str = ShopOption,
+        as_of: str = typer.Option(None, "--as-of", help="Snapshot date (default: the latest)."),
+    ) -> None:
+        """Export the customers holding the given labels (CSV, Parquet or Excel by extension)."""
+        from clientlens.analysis.export import export_customers, parse_label_filters
+
+        filters = parse_label_filters(label)
+        suffix = out.suffix.lower()
+        if suffix not in (".csv", ".parquet", ".xlsx"):
+            raise typer.BadParameter(f"{out}: use a .csv, .parquet or .xlsx file", param_hint="--out")
+        n = export_customers(app_context(ctx).engine, shop, filters, out, as_of=_date(as_of, "--as-of"))
+        console.print(f"exported {n:,} customers to {out}")
+
+    @app.command("evaluate")
+    def evaluate(
+        ctx: typer.Context,
+        customers: int = typer.Option(5000, "--customers", help="Size of the generated sample shop."),
+        seed: int = typer.Option(42, "--seed", help="Seed of the generator."),
+        engine: str = typer.Option("duckdb", "--engine", help="duckdb or spark."),
+        format: str = typer.Option("table", "--format", help="table, csv or json."),
+    ) -> None:
+        """Precision and recall of each archetype label against the generator's ground truth."""
+        from clientlens.analysis.evaluate import evaluate_sample_shop
+
+        _check_format(format, ("table", "csv", "json"))
+        settings = app_context(ctx).settings
+        with console.status(f"generating a {customers:,}-customer sample shop and classifying it"):
+            result = evaluate_sample_shop(customers=customers, seed=seed, settings=settings, engine=engine)
+        _print_frame(result, format, title=f"sample shop: {customers:,} customers, seed {seed}")
+
+
+def _report(snap: Any) -> None:
+    stats = snap.pareto_stats
+    console.print(f"shop {snap.shop!r} as of {snap.as_of.isoformat()} on {snap.engine}: "
+                  f"{len(snap.features):,} customers, {len(snap.labels):,} labels; top 20% of buyers bring "
+                  f"{stats['top20_revenue_share']:.1%} of revenue (Gini {stats['gini']:.3f})")
+

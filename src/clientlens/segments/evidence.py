@@ -126,7 +126,10 @@ def render_text(rule_id: str, figures: Mapping[str, Any], *, label: str | None =
     template = TEMPLATES.get(rule_id)
     if template is None:
         return f"{label or rule_id}: " + ", ".join(f"{k} {v}" for k, v in figures.items())
-    return _FORMATTER.format(template, label=label, **figures)
+    try:
+        return template.format(label=label, **figures)
+    except (KeyError, TypeError, ValueError):  # a null or missing figure: render it as "n/a"
+        return _FORMATTER.format(template, label=label, **figures)
 
 
 def round_sig(value: Any, digits: int = 6) -> Any:

@@ -1,9 +1,9 @@
 """rfm_segment: R, F, M scores 1-5 over the purchasing customers and the segment grid.
 
 R ranks ``recency_days`` (fewer days is better), F ranks ``orders`` (completed orders), M ranks
-``total_spend``. Tie rule: average ranks (pandas ``rank(method="average")``, ascending so that the
-best value has the highest rank), then ``score = ceil(scores x rank / n)``: equal values always get
-equal scores. FM is the mean of F and M; the first row of ``[segments.rfm] segments`` whose R and FM
+``total_spend``. Score = 1 + floor(5 x the share of purchasing customers with a strictly worse
+value), capped at 5 (pandas ``rank(method="min")``): equal values always get equal scores, the worst
+value always scores 1, and a score band holds about a fifth of the customers where values differ. FM is the mean of F and M; the first row of ``[segments.rfm] segments`` whose R and FM
 ranges hold the customer gives the segment.
 """
 
@@ -20,12 +20,12 @@ TAXONOMY = "rfm_segment"
 
 
 def quantile_scores(values: pd.Series, scores: int = 5, *, higher_is_better: bool = True) -> pd.Series:
-    """Scores 1..``scores`` by average rank: ``ceil(scores x rank / n)``."""
+    """Scores 1..``scores``: ``1 + floor(scores x (customers with a strictly worse value) / n)``."""
     n = len(values)
     if n == 0:
         return pd.Series([], dtype="int64", index=values.index)
-    ranks = (values if higher_is_better else -values).rank(method="average")
-    return np.ceil(scores * ranks / n).clip(1, scores).astype("int64")
+    worse = (values if higher_is_better else -values).rank(method="min") - 1
+    return (1 + np.floor(scores * worse / n)).clip(1, scores).astype("int64")
 
 
 def rfm_scores(df: pd.DataFrame, rules: RfmRules) -> pd.DataFrame:

@@ -1,0 +1,105 @@
+"""Thin adapters over the layers below (features, models), found by name at run time.
+
+The features layer owns the feature table, the engine seam and the readers; the models layer owns
+the scores. These helpers call them and keep the analysis independent of their module layout.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from clientlens.config import Settings
+from clientlens.errors import ClientlensError, EngineError
+
+log = logging.getLogger(__name__)
+
+#: Where the feature-table function may live (module, function), first found wins.
+FEATURE_TABLE_CANDIDATES = (
+    ("clientlens.features", "customer_features"),
+    ("clientlens.features.customer", "customer_features"),
+    ("clientlens.features", "feature_table"),
+    ("clientlens.features", "customer_features"),
+    ("clientlens.features", "build_feature_table"),
+    ("clientlens.features.table", "feature_table"),
+    ("clientlens.features.customer", "feature_table"),
+)
+SCORING = ("clientlens.models.scoring", "score_customers")
+
+
+def find_function(candidates: tuple[tuple[str, str], ...]) -> Callable[..., Any] | None:
+    """The first importable ``module.function`` of ``candidates`` (None when none exists yet)."""
+    for module_name, attr in candidates:
+        try:
+            if importlib.util.find_spec(module_name) is None:
+                continue
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        fn = getattr(module, attr, None)
+        if callable(fn):
+            return fn  # type: ignore[no-any-return]
+    return None
+
+
+def call_with_accepted(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn`` with the keyword arguments its signature accepts."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn(*args, **kwargs)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return fn(*args, **kwargs)
+    return fn(*args, **{k: v for k, v in kwargs.items() if k in params})
+
+
+def to_pandas(result: Any, engine: Any) -> pd.DataFrame:
+    """An Ibis expression (run on ``engine``), Arrow table or pandas frame as pandas."""
+    if isinstance(result, ir.Table):
+        return engine.to_pandas(result)  # type: ignore[no-any-return]
+    if isinstance(result, pa.Table):
+        return result.to_pandas()
+    if isinstance(result, pd.DataFrame):
+        return result
+    if hasattr(result, "to_pandas"):
+        return result.to_pandas()  # type: ignore[no-any-return]
+    raise EngineError(f"the feature table came back as {type(result).__name__}, not a table")
+
+
+def feature_frame(engine: Any, tables: dict[str, ir.Table], *, as_of: date, home_country: str | None,
+                  settings: Settings, shop: str | None = None) -> pd.DataFrame:
+    """The feature table (one row per customer) computed by ``clientlens.features`` on ``engine``."""
+    fn = find_function(FEATURE_TABLE_CANDIDATES)
+    if fn is None:
+        raise EngineError("clientlens.features has no feature-table function yet (feature_table)")
+    result = call_with_accepted(fn, tables, as_of=as_of, home_country=home_country, settings=settings,
+                                engine=engine, shop=shop)
+    return to_pandas(result, engine)
+
+
+def scoring_available() -> bool:
+    return find_function((SCORING,)) is not None
+
+
+def score(orders: pd.DataFrame, order_lines: pd.DataFrame | None, *, as_of: date,
+          settings: Settings) -> pd.DataFrame | None:
+    """Model scores per customer (scores.parquet columns), or None when the models are not there or
+    cannot score this shop (the reason is logged)."""
+    fn = find_function((SCORING,))
+    if fn is None:
+        return None
+    try:
+        result = fn(orders, order_lines, as_of=as_of, settings=settings)
+    except ClientlensError as exc:
+        log.warning("no model scores: %s", exc)
+        return None
+    return None if result is None else to_pandas(result, None)
