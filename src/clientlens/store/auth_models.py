@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clientlens.store.models import Base, Customer, SnapshotScore
+from clientlens.store.models import Base, Customer, SnapshotLabel, SnapshotScore
 
 ROLES = ("admin", "analyst", "agent")
 
@@ -110,3 +110,5 @@ Index("ix_customers_shop_country", Customer.shop_id, Customer.country, Customer.
 Index("ix_customers_shop_channel", Customer.shop_id, Customer.preferred_channel, Customer.id)
 Index("ix_snapshot_scores_clv", SnapshotScore.snapshot_id, SnapshotScore.clv)
 Index("ix_snapshot_scores_p_alive", SnapshotScore.snapshot_id, SnapshotScore.p_alive)
+Index("ix_snapshot_labels_tax_label_customer", SnapshotLabel.snapshot_id, SnapshotLabel.taxonomy,
+      SnapshotLabel.label, SnapshotLabel.customer_id)

@@ -1,0 +1,108 @@
+"""Annotated dependency aliases shared by the routers: settings, store session, caller, shop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from clientlens.api.config import WebSettings
+from clientlens.api.security import Principal, same
+from clientlens.api.services import auth
+from clientlens.config import Settings
+from clientlens.store import models as m
+from clientlens.store.db import session_scope
+from clientlens.store.repository import get_shop
+
+SESSION_COOKIE = "clientlens_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_web_settings(request: Request) -> WebSettings:
+    return request.app.state.web  # type: ignore[no-any-return]
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One store session per request, committed when the route succeeds."""
+    with session_scope(request.app.state.engine) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+WebSettingsDep = Annotated[WebSettings, Depends(get_web_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+DbDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def optional_principal(request: Request, db: DbDep) -> Principal | None:
+    """The caller from ``Authorization: Bearer`` or the session cookie; None when anonymous.
+
+    A cookie-authenticated request that changes something must carry the session's CSRF token
+    (header ``X-CSRF-Token`` or form field ``csrf_token``, checked by the web pages).
+    """
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        principal = auth.principal_from_token(db, header[7:].strip())
+        if principal is None:
+            raise HTTPException(401, "invalid or revoked API token", headers={"WWW-Authenticate": "Bearer"})
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    principal = auth.principal_from_session(db, cookie)
+    if principal is not None and request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
+        if not same(request.headers.get(CSRF_HEADER), principal.csrf_token):
+            raise HTTPException(403, "missing or wrong CSRF token (send the X-CSRF-Token header)")
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def require(permission: str) -> Callable[..., Principal]:
+    """A dependency that lets through callers whose role grants ``permission`` (401 / 403 otherwise)."""
+
+    def dependency(principal: OptionalPrincipal) -> Principal:
+        if principal is None:
+            raise HTTPException(401, "authentication required (log in or send a bearer token)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if not principal.can(permission):
+            raise HTTPException(403, f"role {principal.role!r} may not do this (needs {permission})")
+        return principal
+
+    dependency.__name__ = f"require_{permission.replace('.', '_')}"
+    return dependency
+
+
+def shop_of(db: DbDep, shop: Annotated[str, Path(min_length=1, max_length=100, description="shop name")]) -> m.Shop:
+    """The shop named in the path (404 naming the existing shops otherwise)."""
+    return get_shop(db, shop)
+
+
+ShopDep = Annotated[m.Shop, Depends(shop_of)]
+
+Reader = Annotated[Principal, Depends(require("customers.read"))]
+ShopReader = Annotated[Principal, Depends(require("shops.read"))]
+Analyst = Annotated[Principal, Depends(require("analytics.read"))]
+Exporter = Annotated[Principal, Depends(require("segments.export"))]
+ConversationWriter = Annotated[Principal, Depends(require("conversations.write"))]
+CampaignReader = Annotated[Principal, Depends(require("campaigns.read"))]
+CampaignWriter = Annotated[Principal, Depends(require("campaigns.write"))]
+Importer = Annotated[Principal, Depends(require("imports.write"))]
+MergeReader = Annotated[Principal, Depends(require("merges.read"))]
+MergeWriter = Annotated[Principal, Depends(require("merges.write"))]
+PrivacyOfficer = Annotated[Principal, Depends(require("privacy"))]
+UserAdmin = Annotated[Principal, Depends(require("users.admin"))]
+AuditReader = Annotated[Principal, Depends(require("audit.read"))]

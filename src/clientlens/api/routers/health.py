@@ -1,0 +1,17 @@
+"""``/healthz``: the app is up and the store reachable."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from clientlens.api import schemas as s
+from clientlens.api.deps import EngineDep
+from clientlens.store.db import schema_version
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=s.Health)
+def healthz(engine: EngineDep) -> s.Health:
+    """Liveness and store schema version (no authentication)."""
+    return s.Health(status="ok", schema_version=schema_version(engine))

@@ -1,0 +1,34 @@
+"""Identity merges: suggested duplicates, accept, undo (audited)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from clientlens.api import schemas as s
+from clientlens.api.deps import DbDep, MergeReader, MergeWriter, ShopDep
+from clientlens.api.routers.common import Limit, Offset
+from clientlens.api.services import merges
+
+router = APIRouter(prefix="/shops/{shop}/merges", tags=["merges"])
+
+
+@router.get("", response_model=s.Page[s.MergeRead])
+def list_merges(db: DbDep, shop: ShopDep, _: MergeReader, limit: Limit = 50, offset: Offset = 0,
+                status: Annotated[Literal["suggested", "accepted", "undone", "rejected", "all"], Query()] = "suggested",
+                ) -> s.Page[s.MergeRead]:
+    """Merges of the shop (suggested ones by default), best score first."""
+    return merges.list_merges(db, shop, status=None if status == "all" else status, limit=limit, offset=offset)
+
+
+@router.post("/{merge_id}/accept", response_model=s.MergeRead)
+def accept(db: DbDep, shop: ShopDep, merge_id: int, who: MergeWriter) -> s.MergeRead:
+    """Accept a suggested merge."""
+    return merges.decide(db, shop, merge_id, "accept", actor=who.actor)
+
+
+@router.post("/{merge_id}/undo", response_model=s.MergeRead)
+def undo(db: DbDep, shop: ShopDep, merge_id: int, who: MergeWriter) -> s.MergeRead:
+    """Undo an accepted merge."""
+    return merges.decide(db, shop, merge_id, "undo", actor=who.actor)

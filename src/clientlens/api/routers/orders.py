@@ -1,0 +1,24 @@
+"""Orders of a shop."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from clientlens.api import schemas as s
+from clientlens.api.deps import DbDep, Reader, ShopDep
+from clientlens.api.routers.common import Limit, Offset
+from clientlens.api.services import customers
+
+router = APIRouter(prefix="/shops/{shop}/orders", tags=["orders"])
+
+
+@router.get("", response_model=s.Page[s.OrderRead])
+def list_orders(db: DbDep, shop: ShopDep, _: Reader, limit: Limit = 50, offset: Offset = 0,
+                since: date | None = None, until: date | None = None,
+                status: Annotated[Literal["completed", "returned", "cancelled"] | None, Query()] = None,
+                ) -> s.Page[s.OrderRead]:
+    """Orders, newest first, optionally within [since, until) and of one status."""
+    return customers.shop_orders(db, shop, limit=limit, offset=offset, since=since, until=until, status=status)

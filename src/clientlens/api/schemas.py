@@ -1,0 +1,287 @@
+"""Request and response schemas (``XCreate / XUpdate / XRead``, paged ``{data, count}``), apart from the ORM."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+RoleName = Literal["admin", "analyst", "agent"]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: the rows, the total matching, and the cursor of the next page."""
+
+    data: list[T]
+    count: int
+    next_cursor: str | None = None
+
+
+class Message(BaseModel):
+    message: str
+
+
+class ShopRead(BaseModel):
+    name: str
+    customers: int
+    orders: int
+    last_order: date | None = None
+    last_analysis: date | None = None
+
+
+class CustomerRead(BaseModel):
+    customer_id: str
+    name: str | None = None
+    email: str | None = None
+    country: str | None = None
+    city: str | None = None
+    language: str | None = None
+    preferred_channel: str | None = None
+    kind: str | None = None
+    created_at: datetime | None = None
+    clv: float | None = None
+    p_alive: float | None = None
+    labels: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class LabelRead(BaseModel):
+    taxonomy: str
+    label: str
+    rule_id: str
+    figures: dict[str, Any]
+    text: str
+
+
+class PredictionRead(BaseModel):
+    customer_id: str
+    model: str
+    p_alive: float | None = None
+    expected_purchases_90d: float | None = None
+    expected_purchases_365d: float | None = None
+    clv: float | None = None
+    expected_next_order: date | None = None
+    next_products: list[Any] = Field(default_factory=list)
+    as_of: date | None = None
+
+
+class OrderRead(BaseModel):
+    order_id: str
+    customer_id: str
+    ordered_at: datetime
+    channel: str | None = None
+    currency: str
+    total: float
+    discount_total: float
+    status: str
+
+
+class InteractionRead(BaseModel):
+    interaction_id: str
+    customer_id: str
+    channel: str
+    direction: str
+    occurred_at: datetime
+    thread_id: str | None = None
+    subject: str | None = None
+    body: str | None = None
+    agent: str | None = None
+
+
+class FeedbackRead(BaseModel):
+    feedback_id: str
+    customer_id: str
+    kind: str
+    score: int
+    comment: str | None = None
+    submitted_at: datetime
+
+
+class ConversationRead(BaseModel):
+    thread_id: str
+    customer_id: str
+    customer_name: str | None = None
+    channel: str
+    subject: str | None = None
+    status: str
+    assignee: str | None = None
+    opened_at: datetime
+    last_message_at: datetime
+    messages: int
+    waiting_since: datetime | None = None
+    sla_due_at: datetime | None = None
+    sla_breached: bool = False
+
+
+class ConversationDetail(ConversationRead):
+    history: list[InteractionRead]
+
+
+class ReplyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=20_000)
+    subject: str | None = Field(default=None, max_length=500)
+
+
+class AssignUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    assignee: str | None = Field(default=None, max_length=100)
+
+
+class TimelineEvent(BaseModel):
+    at: datetime
+    kind: Literal["order", "interaction", "feedback", "consent"]
+    summary: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActionRead(BaseModel):
+    customer_id: str
+    action: str
+    reason: str | None = None
+    channel: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Customer360(BaseModel):
+    profile: dict[str, Any]
+    consents: dict[str, bool | None]
+    labels: list[LabelRead]
+    prediction: PredictionRead | None = None
+    timeline: list[TimelineEvent]
+    next_best_action: ActionRead | None = None
+    conversations: list[ConversationRead]
+    merged_from: list[str] = Field(default_factory=list)
+
+
+class SegmentRead(BaseModel):
+    taxonomy: str
+    label: str
+    customers: int
+    customers_share: float
+    revenue: float
+    revenue_share: float
+
+
+class SnapshotRead(BaseModel):
+    as_of: date
+    created_at: datetime
+    engine: str
+
+
+class FlowRead(BaseModel):
+    taxonomy: str
+    from_label: str | None
+    to_label: str | None
+    customers: int
+
+
+class MergeRead(BaseModel):
+    id: int
+    survivor_id: str
+    merged_id: str
+    survivor_name: str | None = None
+    merged_name: str | None = None
+    status: str
+    rule: str
+    score: float | None = None
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
+class CampaignCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    channel: Literal["email", "sms", "chat"] = "email"
+    taxonomy: str | None = Field(default=None, max_length=50)
+    label: str | None = Field(default=None, max_length=50)
+    subject: str = Field(default="", max_length=500)
+    body: str = Field(min_length=1, max_length=20_000)
+    template: str | None = Field(default=None, max_length=100)
+
+
+class CampaignRead(BaseModel):
+    id: str
+    name: str
+    channel: str
+    status: str
+    audience: int | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class CampaignPreview(BaseModel):
+    language: str
+    subject: str
+    body: str
+    audience: int
+    consented: int
+
+
+class ImportReport(BaseModel):
+    entity: str
+    file: str
+    exit_code: int
+    report: dict[str, Any]
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    role: RoleName
+    password: str = Field(min_length=8, max_length=500)
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: RoleName | None = None
+    active: bool | None = None
+
+
+class UserRead(BaseModel):
+    name: str
+    role: str
+    active: bool
+    language: str | None = None
+    created_at: datetime
+    last_login_at: datetime | None = None
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    role: RoleName
+
+
+class TokenRead(BaseModel):
+    id: int
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class TokenCreated(TokenRead):
+    token: str
+
+
+class AuditRead(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    target: str | None = None
+    shop: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+class ErasureReport(BaseModel):
+    customer_id: str
+    tables: dict[str, int]
+    files: list[str]
+
+
+class Health(BaseModel):
+    status: str
+    schema_version: str | None = None

@@ -1,0 +1,180 @@
+"""Users, API tokens, browser sessions, login throttling and the audit log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from clientlens.api.config import WebSettings
+from clientlens.api.security import ROLES, Principal, hash_password, new_token, token_digest, verify_password
+from clientlens.errors import ConfigError, NotFoundError
+from clientlens.store import auth_models as am
+from clientlens.store.db import session_scope
+from clientlens.store.repository import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class ThrottledError(Exception):
+    """Too many failed logins for this name or address; retry after the window."""
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise ConfigError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    return role
+
+
+def audit(session: Session, actor: str, action: str, *, target: str | None = None,
+          shop: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    """Record one audited event (login, export, erasure, merge, role change...)."""
+    session.add(am.AuditEvent(at=utcnow(), actor=actor, action=action, target=target, shop=shop,
+                              detail=json.dumps(detail, default=str) if detail else None))
+
+
+def add_user(session: Session, name: str, role: str, password: str, *, actor: str = "cli",
+             language: str | None = None) -> am.User:
+    """Create a user (or reset the password and role of an existing one)."""
+    check_role(role)
+    if not name.strip():
+        raise ConfigError("user name must not be empty")
+    if len(password) < 8:
+        raise ConfigError("password must have at least 8 characters")
+    user = session.scalar(select(am.User).where(am.User.name == name))
+    if user is None:
+        user = am.User(name=name, role=role, password_hash=hash_password(password), active=True,
+                       created_at=utcnow(), language=language)
+        session.add(user)
+        audit(session, actor, "user_created", target=name, detail={"role": role})
+    else:
+        if user.role != role:
+            audit(session, actor, "role_changed", target=name, detail={"from": user.role, "to": role})
+        user.role = role
+        user.password_hash = hash_password(password)
+        user.active = True
+    session.flush()
+    return user
+
+
+def set_role(session: Session, name: str, role: str, *, actor: str) -> am.User:
+    """Change a user's role (audited)."""
+    check_role(role)
+    user = session.scalar(select(am.User).where(am.User.name == name))
+    if user is None:
+        raise NotFoundError(f"user {name!r} does not exist")
+    if user.role != role:
+        audit(session, actor, "role_changed", target=name, detail={"from": user.role, "to": role})
+        user.role = role
+    return user
+
+
+def create_token(session: Session, name: str, role: str, *, actor: str = "cli") -> str:
+    """A new API token for ``name`` with ``role``; the secret is returned once and only hashed."""
+    check_role(role)
+    token = new_token("cl_")
+    session.add(am.ApiToken(name=name, role=role, token_hash=token_digest(token), prefix=token[:10],
+                            created_at=utcnow()))
+    audit(session, actor, "token_created", target=name, detail={"role": role})
+    return token
+
+
+def revoke_token(session: Session, token_id: int, *, actor: str) -> None:
+    tok = session.get(am.ApiToken, token_id)
+    if tok is None:
+        raise NotFoundError(f"API token {token_id} does not exist")
+    tok.revoked_at = utcnow()
+    audit(session, actor, "token_revoked", target=tok.name)
+
+
+def principal_from_token(session: Session, token: str) -> Principal | None:
+    tok = session.scalar(select(am.ApiToken).where(am.ApiToken.token_hash == token_digest(token),
+                                                   am.ApiToken.revoked_at.is_(None)))
+    if tok is None:
+        return None
+    return Principal(name=tok.name, role=tok.role, kind="token")
+
+
+def principal_from_session(session: Session, cookie: str) -> Principal | None:
+    row = session.execute(
+        select(am.WebSession, am.User).join(am.User, am.User.id == am.WebSession.user_id)
+        .where(am.WebSession.token_hash == token_digest(cookie), am.WebSession.expires_at > utcnow(),
+               am.User.active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    ws, user = row
+    return Principal(name=user.name, role=user.role, kind="user", user_id=user.id, csrf_token=ws.csrf_token,
+                     language=user.language)
+
+
+def _recent_failures(session: Session, field: Any, value: str, since: Any) -> int:
+    return session.scalar(select(func.count()).select_from(am.LoginAttempt)
+                          .where(field == value, am.LoginAttempt.at >= since,
+                                 am.LoginAttempt.success.is_(False))) or 0
+
+
+def login(engine: Engine, cfg: WebSettings, name: str, password: str, ip: str) -> tuple[str, Principal] | None:
+    """Check a password; on success a new session cookie value and the principal, else None.
+
+    Raises ThrottledError when the name or address has too many recent failures.
+    """
+    now = utcnow()
+    since = now - timedelta(minutes=cfg.login_window_minutes)
+    with session_scope(engine) as s:
+        if (_recent_failures(s, am.LoginAttempt.username, name, since) >= cfg.login_max_failures
+                or _recent_failures(s, am.LoginAttempt.ip, ip, since) >= cfg.login_max_failures):
+            audit(s, f"user:{name}", "login_throttled", detail={"ip": ip})
+            raise ThrottledError(name)
+        user = s.scalar(select(am.User).where(am.User.name == name, am.User.active.is_(True)))
+        ok = user is not None and verify_password(user.password_hash, password)
+        s.add(am.LoginAttempt(username=name[:100], ip=ip[:64], at=now, success=ok))
+        audit(s, f"user:{name}", "login" if ok else "login_failed", detail={"ip": ip})
+        if not ok or user is None:
+            return None
+        cookie = new_token()
+        csrf = secrets.token_urlsafe(24)
+        s.add(am.WebSession(token_hash=token_digest(cookie), user_id=user.id, csrf_token=csrf, created_at=now,
+                            expires_at=now + timedelta(hours=cfg.session_hours)))
+        user.last_login_at = now
+        return cookie, Principal(name=user.name, role=user.role, kind="user", user_id=user.id,
+                                 csrf_token=csrf, language=user.language)
+
+
+def logout(engine: Engine, cookie: str) -> None:
+    with session_scope(engine) as s:
+        ws = s.scalar(select(am.WebSession).where(am.WebSession.token_hash == token_digest(cookie)))
+        if ws is not None:
+            s.delete(ws)
+
+
+def set_language(session: Session, user_id: int, language: str) -> None:
+    user = session.get(am.User, user_id)
+    if user is not None:
+        user.language = language
+
+
+def get_secret(session: Session, name: str) -> str:
+    """A random secret kept in the store, created on first use."""
+    row = session.get(am.WebSecret, name)
+    if row is None:
+        row = am.WebSecret(name=name, value=secrets.token_hex(32), created_at=utcnow())
+        session.add(row)
+        session.flush()
+    return row.value
+
+
+def create_admin_with_random_password(engine: Engine, name: str = "admin") -> str:
+    """Create (or reset) an admin user with a random password and return the password.
+
+    ``clientlens demo`` calls this and prints the password once; it is stored only as a hash.
+    """
+    password = secrets.token_urlsafe(12)
+    with session_scope(engine) as s:
+        add_user(s, name, "admin", password, actor="demo")
+    return password

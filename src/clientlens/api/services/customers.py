@@ -1,0 +1,262 @@
+"""Customer list (filter, sort, keyset paging at 1M customers), customer 360, orders, interactions, feedback."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from clientlens.api import schemas as s
+from clientlens.errors import ConfigError
+from clientlens.store import models as m
+from clientlens.store.repository import get_customer, latest_snapshot
+
+SORTS = ("customer_id", "name", "country", "created_at", "clv", "p_alive", "expected_purchases_365d")
+SCORE_SORTS = ("clv", "p_alive", "expected_purchases_365d")
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    """What the customer list is filtered and sorted on."""
+
+    q: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    country: str | None = None
+    channel: str | None = None
+    score_min: dict[str, float] = field(default_factory=dict)
+    score_max: dict[str, float] = field(default_factory=dict)
+    sort: str = "customer_id"
+    descending: bool = False
+
+
+def parse_labels(values: list[str] | None) -> tuple[tuple[str, str], ...]:
+    """``["rfm_segment=champions", "value:high"]`` -> ``(("rfm_segment", "champions"), ("value", "high"))``."""
+    out = []
+    for raw in values or []:
+        sep = "=" if "=" in raw else ":"
+        tax, _, label = raw.partition(sep)
+        if not tax or not label:
+            raise ConfigError(f"label filter {raw!r} must look like taxonomy=label (field: label)")
+        out.append((tax.strip(), label.strip()))
+    return tuple(out)
+
+
+def parse_sort(sort: str) -> tuple[str, bool]:
+    desc = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        raise ConfigError(f"cannot sort on {key!r} (field: sort); use one of {', '.join(SORTS)}, '-' for descending")
+    return key, desc
+
+
+def _encode(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(values, list) or len(values) != 2:
+            raise ValueError
+        return values
+    except ValueError as exc:
+        raise ConfigError("cursor is not one this API returned (field: cursor)") from exc
+
+
+def snapshot_id(session: Session, shop_id: int) -> int | None:
+    snap = latest_snapshot(session, shop_id)
+    return snap.id if snap else None
+
+
+def _filtered(session: Session, shop: m.Shop, f: CustomerFilter, snap: int | None) -> tuple[Any, Any, Any]:
+    score = aliased(m.SnapshotScore)
+    query = select(m.Customer, score).where(m.Customer.shop_id == shop.id, m.Customer.merged_into_id.is_(None))
+    query = query.outerjoin(score, and_(score.snapshot_id == (snap if snap is not None else -1),
+                                        score.customer_id == m.Customer.external_id))
+    for tax, label in f.labels:
+        lab = aliased(m.SnapshotLabel)
+        query = query.join(lab, and_(lab.snapshot_id == (snap if snap is not None else -1), lab.taxonomy == tax,
+                                     lab.label == label, lab.customer_id == m.Customer.external_id))
+    if f.country:
+        query = query.where(m.Customer.country == f.country.upper())
+    if f.channel:
+        query = query.where(m.Customer.preferred_channel == f.channel)
+    for name, low in f.score_min.items():
+        query = query.where(getattr(score, name) >= low)
+    for name, high in f.score_max.items():
+        query = query.where(getattr(score, name) <= high)
+    if f.q:
+        text = f.q.strip()
+        query = query.where(or_(m.Customer.external_id == text, m.Customer.email_norm == text.lower(),
+                                m.Customer.name.ilike(f"%{text}%")))
+    sort_col = getattr(score, f.sort) if f.sort in SCORE_SORTS else (
+        m.Customer.external_id if f.sort == "customer_id" else getattr(m.Customer, f.sort))
+    return query, score, sort_col
+
+
+def list_customers(session: Session, shop: m.Shop, f: CustomerFilter, *, limit: int, offset: int = 0,
+                   cursor: str | None = None, with_count: bool = True) -> s.Page[s.CustomerRead]:
+    """One page of a shop's customers (merged-away profiles left out)."""
+    snap = snapshot_id(session, shop.id)
+    query, score, sort_col = _filtered(session, shop, f, snap)
+    count = 0
+    if with_count:
+        count = session.scalar(select(func.count()).select_from(query.with_only_columns(m.Customer.id).subquery())) or 0
+    key = m.Customer.external_id
+    if f.sort != "customer_id":
+        # NULLs last in both directions: keyset over (value is null, value, external id).
+        nulls = sort_col.is_(None)
+        if cursor:
+            last_val, last_key = _decode(cursor)
+            if last_val is None:
+                query = query.where(nulls, key > last_key)
+            elif f.descending:
+                query = query.where(or_(nulls, sort_col < last_val, and_(sort_col == last_val, key > last_key)))
+            else:
+                query = query.where(or_(nulls, sort_col > last_val, and_(sort_col == last_val, key > last_key)))
+        query = query.order_by(nulls, sort_col.desc() if f.descending else sort_col.asc(), key.asc())
+    else:
+        if cursor:
+            _, last_key = _decode(cursor)
+            query = query.where(key < last_key if f.descending else key > last_key)
+        query = query.order_by(key.desc() if f.descending else key.asc())
+    rows = session.execute(query.offset(0 if cursor else offset).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    labels = page_labels(session, snap, [c.external_id for c, _ in rows])
+    data = [s.CustomerRead(customer_id=c.external_id, name=c.name, email=c.email, country=c.country, city=c.city,
+                           language=c.language, preferred_channel=c.preferred_channel, kind=c.kind,
+                           created_at=c.created_at, clv=sc.clv if sc else None, p_alive=sc.p_alive if sc else None,
+                           labels=labels.get(c.external_id, {})) for c, sc in rows]
+    nxt = None
+    if more and rows:
+        last_c, last_s = rows[-1]
+        value = None if f.sort == "customer_id" else (
+            getattr(last_s, f.sort) if f.sort in SCORE_SORTS and last_s else getattr(last_c, f.sort, None))
+        nxt = _encode([value, last_c.external_id])
+    return s.Page[s.CustomerRead](data=data, count=count, next_cursor=nxt)
+
+
+def page_labels(session: Session, snap: int | None, ids: list[str]) -> dict[str, dict[str, list[str]]]:
+    """taxonomy -> labels for each customer of a page."""
+    out: dict[str, dict[str, list[str]]] = {}
+    if snap is None or not ids:
+        return out
+    for cid, tax, label in session.execute(select(m.SnapshotLabel.customer_id, m.SnapshotLabel.taxonomy,
+                                                  m.SnapshotLabel.label)
+                                           .where(m.SnapshotLabel.snapshot_id == snap,
+                                                  m.SnapshotLabel.customer_id.in_(ids))):
+        out.setdefault(cid, {}).setdefault(tax, []).append(label)
+    return out
+
+
+def minor_to_float(value: int | None) -> float:
+    return (value or 0) / 100.0
+
+
+def order_read(o: m.Order, ext: str) -> s.OrderRead:
+    return s.OrderRead(order_id=o.external_id, customer_id=ext, ordered_at=o.ordered_at, channel=o.channel,
+                       currency=o.currency, total=minor_to_float(o.total_minor),
+                       discount_total=minor_to_float(o.discount_minor), status=o.status)
+
+
+def interaction_read(i: m.Interaction, ext: str) -> s.InteractionRead:
+    return s.InteractionRead(interaction_id=i.external_id, customer_id=ext, channel=i.channel, direction=i.direction,
+                             occurred_at=i.occurred_at, thread_id=i.thread_id, subject=i.subject, body=i.body,
+                             agent=i.agent)
+
+
+def feedback_read(fb: m.Feedback, ext: str) -> s.FeedbackRead:
+    return s.FeedbackRead(feedback_id=fb.external_id, customer_id=ext, kind=fb.kind, score=fb.score,
+                          comment=fb.comment, submitted_at=fb.submitted_at)
+
+
+def customer_orders(session: Session, shop: m.Shop, customer_id: str, *, limit: int, offset: int) -> s.Page[s.OrderRead]:
+    cust = get_customer(session, shop.id, customer_id)
+    where = (m.Order.shop_id == shop.id, m.Order.customer_id == cust.id)
+    count = session.scalar(select(func.count()).select_from(m.Order).where(*where)) or 0
+    rows = session.scalars(select(m.Order).where(*where).order_by(m.Order.ordered_at.desc(), m.Order.id.desc())
+                           .offset(offset).limit(limit))
+    return s.Page[s.OrderRead](data=[order_read(o, cust.external_id) for o in rows], count=count)
+
+
+def shop_orders(session: Session, shop: m.Shop, *, limit: int, offset: int, since: date | None = None,
+                until: date | None = None, status: str | None = None) -> s.Page[s.OrderRead]:
+    where: list[Any] = [m.Order.shop_id == shop.id]
+    if since:
+        where.append(m.Order.ordered_at >= datetime.combine(since, datetime.min.time()))
+    if until:
+        where.append(m.Order.ordered_at < datetime.combine(until, datetime.min.time()))
+    if status:
+        where.append(m.Order.status == status)
+    count = session.scalar(select(func.count()).select_from(m.Order).where(*where)) or 0
+    rows = session.execute(select(m.Order, m.Customer.external_id).join(m.Customer, m.Customer.id == m.Order.customer_id)
+                           .where(*where).order_by(m.Order.ordered_at.desc(), m.Order.id.desc())
+                           .offset(offset).limit(limit)).all()
+    return s.Page[s.OrderRead](data=[order_read(o, ext) for o, ext in rows], count=count)
+
+
+def shop_interactions(session: Session, shop: m.Shop, *, limit: int, offset: int,
+                      customer_id: str | None = None) -> s.Page[s.InteractionRead]:
+    where: list[Any] = [m.Interaction.shop_id == shop.id]
+    if customer_id:
+        where.append(m.Interaction.customer_id == get_customer(session, shop.id, customer_id).id)
+    count = session.scalar(select(func.count()).select_from(m.Interaction).where(*where)) or 0
+    rows = session.execute(select(m.Interaction, m.Customer.external_id)
+                           .join(m.Customer, m.Customer.id == m.Interaction.customer_id).where(*where)
+                           .order_by(m.Interaction.occurred_at.desc(), m.Interaction.id.desc())
+                           .offset(offset).limit(limit)).all()
+    return s.Page[s.InteractionRead](data=[interaction_read(i, ext) for i, ext in rows], count=count)
+
+
+def shop_feedback(session: Session, shop: m.Shop, *, limit: int, offset: int, kind: str | None = None,
+                  customer_id: str | None = None) -> s.Page[s.FeedbackRead]:
+    where: list[Any] = [m.Feedback.shop_id == shop.id]
+    if kind:
+        where.append(m.Feedback.kind == kind)
+    if customer_id:
+        where.append(m.Feedback.customer_id == get_customer(session, shop.id, customer_id).id)
+    count = session.scalar(select(func.count()).select_from(m.Feedback).where(*where)) or 0
+    rows = session.execute(select(m.Feedback, m.Customer.external_id)
+                           .join(m.Customer, m.Customer.id == m.Feedback.customer_id).where(*where)
+                           .order_by(m.Feedback.submitted_at.desc(), m.Feedback.id.desc())
+                           .offset(offset).limit(limit)).all()
+    return s.Page[s.FeedbackRead](data=[feedback_read(fb, ext) for fb, ext in rows], count=count)
+
+
+def prediction(session: Session, shop: m.Shop, customer_id: str) -> s.PredictionRead | None:
+    snap = latest_snapshot(session, shop.id)
+    if snap is None:
+        return None
+    row = session.get(m.SnapshotScore, (snap.id, customer_id))
+    if row is None:
+        return None
+    products = json.loads(row.next_products) if row.next_products else []
+    return s.PredictionRead(customer_id=customer_id, model=row.model, p_alive=row.p_alive,
+                            expected_purchases_90d=row.expected_purchases_90d,
+                            expected_purchases_365d=row.expected_purchases_365d, clv=row.clv,
+                            expected_next_order=row.expected_next_order,
+                            next_products=products if isinstance(products, list) else [], as_of=snap.as_of)
+
+
+def customer_labels(session: Session, shop: m.Shop, customer_id: str) -> list[s.LabelRead]:
+    snap = latest_snapshot(session, shop.id)
+    if snap is None:
+        return []
+    rows = session.scalars(select(m.SnapshotLabel).where(m.SnapshotLabel.snapshot_id == snap.id,
+                                                         m.SnapshotLabel.customer_id == customer_id)
+                           .order_by(m.SnapshotLabel.taxonomy, m.SnapshotLabel.label))
+    out = []
+    for r in rows:
+        try:
+            figures = json.loads(r.figures) if r.figures else {}
+        except ValueError:
+            figures = {}
+        out.append(s.LabelRead(taxonomy=r.taxonomy, label=r.label, rule_id=r.rule_id,
+                               figures=figures if isinstance(figures, dict) else {}, text=r.text))
+    return out
