@@ -24,7 +24,8 @@ def quantile_scores(values: pd.Series, scores: int = 5, *, higher_is_better: boo
     n = len(values)
     if n == 0:
         return pd.Series([], dtype="int64", index=values.index)
-    worse = (values if higher_is_better else -values).rank(method="min") - 1
+    goodness = values.astype("float64") if higher_is_better else -values.astype("float64")
+    worse = goodness.fillna(-np.inf).rank(method="min") - 1  # an unknown value counts as the worst
     return (1 + np.floor(scores * worse / n)).clip(1, scores).astype("int64")
 
 
