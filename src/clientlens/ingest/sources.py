@@ -105,11 +105,14 @@ def decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:1_000_000], cp_isolation=list(DETECT_ENCODINGS)).best()
-    if best is None:
+    results = list(from_bytes(data[:1_000_000], cp_isolation=list(DETECT_ENCODINGS)))
+    if not results:
         raise InputError(f"{source}: cannot tell the text encoding (tried UTF-8, {', '.join(DETECT_ENCODINGS)});"
                          " give it with --encoding")
-    enc = best.encoding
+    # Best (least chaos, most coherence); ties go to the most common encoding (latin-1 first).
+    top = min((r.chaos, -r.coherence) for r in results)
+    tied = {cs for r in results if (r.chaos, -r.coherence) == top for cs in r.could_be_from_charset}
+    enc = next(e for e in (*DETECT_ENCODINGS[::-1], *sorted(tied)) if e in tied)
     try:
         return data.decode(enc), enc
     except UnicodeDecodeError as exc:
@@ -213,7 +216,7 @@ class CsvSource:
         all_numbers = np.arange(2, n_records + 2, dtype=np.int64)
         valid_numbers = np.setdiff1d(all_numbers, bad_numbers, assume_unique=True)
         # Extra physical lines inside records (quoted newlines) shift the line numbers after them.
-        extra = np.zeros(n_records + 2, dtype=np.int64)
+        extra = np.zeros(n_records + 3, dtype=np.int64)
         if quoting and table.num_rows:
             nl = np.zeros(table.num_rows, dtype=np.int64)
             for col in table.columns:
@@ -223,7 +226,7 @@ class CsvSource:
         for num, txt, _ in invalid:
             extra[num] = txt.count("\n")
         shift = np.cumsum(extra)  # newlines inside records up to and including record k
-        line_of = np.arange(n_records + 2, dtype=np.int64) + np.concatenate(([0], shift[:-1]))
+        line_of = np.arange(n_records + 3, dtype=np.int64) + np.concatenate(([0], shift[:-1]))
         for num, txt, ncols in invalid:
             fields = txt.split(delim)
             rec: dict[str, object] = {"row": num - 1, "line": int(line_of[num]), "column": "",
@@ -232,7 +235,7 @@ class CsvSource:
             rec.update({FIELD_PREFIX + n: (fields[i] if i < len(fields) else None) for i, n in enumerate(names)})
             rejected.append(rec)
         if tail.strip():
-            last_line = int(line_of[n_records + 1]) if n_records + 1 < len(line_of) else n_records + 1
+            last_line = int(line_of[n_records + 2])
             snippet = tail.decode("utf-8", errors="replace")
             rec = {"row": n_records + 1, "line": last_line, "column": "", "value": snippet[:200],
                    "rule": "truncated", "message": "the file ends inside this row (unterminated quote)"}
