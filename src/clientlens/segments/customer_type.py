@@ -1,7 +1,8 @@
 """customer_type: individual, professional or institutional.
 
 Precedence: the given kind (normalised) > a legal form in the name > a public-body word > a tax id
-in the name > wholesale behaviour > individual (default). Patterns come from
+in the name > a trade word in the name > wholesale behaviour (only for records without personal
+data) > individual (default). Patterns come from
 ``[segments.customer_type]``; they are matched case-insensitively on the name as written and on the
 name with its diacritics removed.
 """
@@ -82,8 +83,11 @@ def label(df: pd.DataFrame, ctx: LabelContext) -> list[pd.DataFrame]:
     tax_pattern = re.compile(rf"(?<!\w)((?:{tax_words})(?!\w)[\s:.#/-]*(?:[a-z]{{2}})?[\s-]?(?:\d[\s.-]?){{{rules.tax_id_min_digits},}})",
                              re.IGNORECASE) if rules.tax_id_words else None
     tax = _first_match(names, stripped, tax_pattern)
+    trade = _first_match(names, stripped, _pattern(rules.trade_words))
     wholesale = (purchasing(df) & (df["quantity_per_order"] >= rules.wholesale_quantity_per_order)
                  & (df["orders"] >= rules.wholesale_min_orders))
+    if rules.wholesale_requires_no_personal_data:
+        wholesale &= df["age_years"].isna() & df["gender"].isna()
 
     left = pd.Series(True, index=df.index)
     parts: list[pd.DataFrame] = []
@@ -106,6 +110,9 @@ def label(df: pd.DataFrame, ctx: LabelContext) -> list[pd.DataFrame]:
     m = take(tax.notna())
     parts.append(make_labels(df.loc[m, "customer_id"], TAXONOMY, "professional", "customer_type.tax_id",
                              {"match": tax[m].str.strip()}, digits=digits))
+    m = take(trade.notna())
+    parts.append(make_labels(df.loc[m, "customer_id"], TAXONOMY, "professional", "customer_type.trade_name",
+                             {"match": trade[m].str.strip()}, digits=digits))
     m = take(wholesale)
     parts.append(make_labels(df.loc[m, "customer_id"], TAXONOMY, "professional", "customer_type.wholesale",
                              {"quantity_per_order": df.loc[m, "quantity_per_order"], "orders": df.loc[m, "orders"],

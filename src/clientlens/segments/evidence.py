@@ -27,8 +27,10 @@ TEMPLATES: dict[str, str] = {
     "customer_type.legal_form": "professional: the name contains the legal form {match!r}",
     "customer_type.public_body": "institutional: the name contains the public-body word {match!r}",
     "customer_type.tax_id": "professional: the name contains a tax id ({match!r})",
+    "customer_type.trade_name": "professional: the name contains the trade word {match!r}",
     "customer_type.wholesale": ("professional: {quantity_per_order:g} units per order over {orders:g} orders "
-                                "(rule: at least {min_quantity_per_order:g} units over {min_orders:g} orders)"),
+                                "and no personal data (rule: at least {min_quantity_per_order:g} units over "
+                                "{min_orders:g} orders)"),
     "customer_type.default": "individual: no company, public-body or wholesale evidence (default)",
     # demographics
     "age_band.youth": "youth: {age_years:g} years old (rule: under {youth_below:g})",
@@ -85,10 +87,12 @@ TEMPLATES: dict[str, str] = {
                                    "last purchase (rule: P(alive) under {p_alive_below:.0%} after "
                                    "{floor_days:g} days)"),
     "lifecycle.new": ("new: first purchase {tenure_days:g} days ago (rule: at most {new_days:g} days)"),
-    "lifecycle.loyal": ("loyal: {purchase_days:g} purchase days and still active (rule: at least "
-                        "{loyal_min_purchase_days:g})"),
-    "lifecycle.occasional": ("occasional: {purchase_days:g} purchase days and still active (rule: fewer "
-                             "than {loyal_min_purchase_days:g})"),
+    "lifecycle.loyal": ("loyal: {purchase_days:g} purchase days, one every {ipi_mean_days:g} days, and still "
+                        "active (rule: at least {loyal_min_purchase_days:g} purchase days, at most "
+                        "{loyal_max_interval_days:g} days apart)"),
+    "lifecycle.occasional": ("occasional: {purchase_days:g} purchase days and still active (rule: fewer than "
+                             "{loyal_min_purchase_days:g} purchase days or more than "
+                             "{loyal_max_interval_days:g} days apart)"),
     # geography
     "geography.domestic": "domestic: country {country} is the home country {home_country}",
     "geography.international": "international: country {country} is not the home country {home_country}",

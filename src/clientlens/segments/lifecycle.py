@@ -1,4 +1,6 @@
-"""lifecycle: potential, inactive, new, loyal, occasional (first matching rule wins, in that order).
+"""lifecycle: potential, new, inactive, loyal, occasional (first matching rule wins, in that order).
+
+A customer whose first purchase is recent is ``new`` whatever came after it: acquisition comes first.
 
 ``inactive`` is judged against the customer's own rhythm: recency above
 max(floor_days, rhythm_multiple x mean interval between the customer's purchase days). A one-time
@@ -42,14 +44,15 @@ def label(df: pd.DataFrame, ctx: LabelContext) -> list[pd.DataFrame]:
         left = left & ~chosen
         return chosen
 
+    new = take(df["tenure_days"] <= rules.new_days)
     by_rhythm = take(recency > limit)
     by_p_alive = pd.Series(False, index=df.index)
     p_alive = pd.Series(np.nan, index=df.index)
     if ctx.p_alive is not None:
         p_alive = pd.Series(np.asarray(ctx.p_alive, dtype="float64"), index=df.index)
         by_p_alive = take((p_alive < rules.p_alive_below) & (recency > rules.floor_days))
-    new = take(df["tenure_days"] <= rules.new_days)
-    loyal = take(df["purchase_days"] >= rules.loyal_min_purchase_days)
+    loyal = take((df["purchase_days"] >= rules.loyal_min_purchase_days)
+                 & (df["ipi_mean_days"] <= rules.loyal_max_interval_days))
     occasional = take(left)
     potential = ~buyer
     return [
@@ -64,9 +67,12 @@ def label(df: pd.DataFrame, ctx: LabelContext) -> list[pd.DataFrame]:
         make_labels(ids[new], TAXONOMY, "new", "lifecycle.new",
                     {"tenure_days": df.loc[new, "tenure_days"], "new_days": rules.new_days}, digits=d),
         make_labels(ids[loyal], TAXONOMY, "loyal", "lifecycle.loyal",
-                    {"purchase_days": df.loc[loyal, "purchase_days"],
-                     "loyal_min_purchase_days": rules.loyal_min_purchase_days}, digits=d),
+                    {"purchase_days": df.loc[loyal, "purchase_days"], "ipi_mean_days": df.loc[loyal, "ipi_mean_days"],
+                     "loyal_min_purchase_days": rules.loyal_min_purchase_days,
+                     "loyal_max_interval_days": rules.loyal_max_interval_days}, digits=d),
         make_labels(ids[occasional], TAXONOMY, "occasional", "lifecycle.occasional",
                     {"purchase_days": df.loc[occasional, "purchase_days"],
-                     "loyal_min_purchase_days": rules.loyal_min_purchase_days}, digits=d),
+                     "ipi_mean_days": df.loc[occasional, "ipi_mean_days"],
+                     "loyal_min_purchase_days": rules.loyal_min_purchase_days,
+                     "loyal_max_interval_days": rules.loyal_max_interval_days}, digits=d),
     ]

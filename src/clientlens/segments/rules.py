@@ -54,8 +54,10 @@ class CustomerTypeRules(_Rules):
     public_bodies: tuple[str, ...] = ()
     tax_id_words: tuple[str, ...] = ()
     tax_id_min_digits: int = Field(7, ge=1)
+    trade_words: tuple[str, ...] = ()
     wholesale_quantity_per_order: float = Field(50.0, gt=0)
     wholesale_min_orders: int = Field(2, ge=1)
+    wholesale_requires_no_personal_data: bool = True
 
 
 class AgeBandRules(_Rules):
@@ -112,6 +114,7 @@ class LifecycleRules(_Rules):
     p_alive_below: float = Field(0.3, ge=0, le=1)
     new_days: int = Field(90, ge=0)
     loyal_min_purchase_days: int = Field(4, ge=1)
+    loyal_max_interval_days: float = Field(90.0, gt=0)
 
 
 class GeographyRules(_Rules):
