@@ -23,7 +23,7 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
     (e.ValidationError, 422, "rows_rejected"),
     (e.ConfigError, 400, "bad_value"),
     (e.ModelError, 409, "model_error"),
-    (e.StoreError, 503, "store_error"),
+    (e.StoreError, 409, "store_conflict"),
     (e.ClientlensError, 400, "error"),
 ]
 

@@ -100,18 +100,22 @@ class FeedbackRead(BaseModel):
 
 
 class ConversationRead(BaseModel):
+    id: int
     thread_id: str
     customer_id: str
     customer_name: str | None = None
     channel: str
     subject: str | None = None
-    status: str
+    status: str  # new | open | waiting_on_customer | resolved
     assignee: str | None = None
+    priority: int = 0
+    priority_reason: str | None = None
     opened_at: datetime
     last_message_at: datetime
-    messages: int
-    waiting_since: datetime | None = None
-    sla_due_at: datetime | None = None
+    first_response_at: datetime | None = None
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    resolved_at: datetime | None = None
     sla_breached: bool = False
 
 
@@ -132,7 +136,7 @@ class AssignUpdate(BaseModel):
 
 class TimelineEvent(BaseModel):
     at: datetime
-    kind: Literal["order", "interaction", "feedback", "consent"]
+    kind: str  # order | conversation | message | resolved | feedback | label_change | campaign_message | ...
     summary: str
     data: dict[str, Any] = Field(default_factory=dict)
 
@@ -140,9 +144,11 @@ class TimelineEvent(BaseModel):
 class ActionRead(BaseModel):
     customer_id: str
     action: str
+    rule_id: str | None = None
+    priority: int = 0
     reason: str | None = None
-    channel: str | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
+    template: str | None = None
+    language: str | None = None
 
 
 class Customer360(BaseModel):
@@ -192,31 +198,34 @@ class MergeRead(BaseModel):
 
 
 class CampaignCreate(BaseModel):
+    """A campaign: a care template sent to the customers holding any of ``labels`` (empty: everyone)."""
+
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    channel: Literal["email", "sms", "chat"] = "email"
-    taxonomy: str | None = Field(default=None, max_length=50)
-    label: str | None = Field(default=None, max_length=50)
-    subject: str = Field(default="", max_length=500)
-    body: str = Field(min_length=1, max_length=20_000)
-    template: str | None = Field(default=None, max_length=100)
+    name: str = Field(min_length=1, max_length=150)
+    template: str = Field(default="promotion", pattern=r"^[a-z_]{1,50}$")
+    channels: list[Literal["email", "sms", "chat"]] = Field(default=["email"], min_length=1)
+    labels: list[str] = Field(default_factory=list, max_length=50, description="taxonomy:label, any of them")
+    discount: int = Field(default=0, ge=0, le=100)
+    offer_valid_days: int | None = Field(default=None, ge=1, le=3650)
 
 
 class CampaignRead(BaseModel):
-    id: str
     name: str
-    channel: str
-    status: str
-    audience: int | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
+    messages: int
+    sent: int
+    channels: list[str]
+    first_at: datetime | None = None
 
 
 class CampaignPreview(BaseModel):
     language: str
+    template: str
     subject: str
     body: str
     audience: int
-    consented: int
+    messages: int
+    by_language: dict[str, int]
+    skipped: dict[str, int]
 
 
 class ImportReport(BaseModel):

@@ -1,16 +1,14 @@
 """ORM models of the web layer (users, tokens, sessions, login attempts, audit log); migration 0003.
 
 Also declares the few extra indexes the web app needs on store tables so the customer list stays
-fast at a million customers (sorting by CLV / P(alive), filtering by country or channel), and a
-small fallback table for conversation state (assignee, resolved) used until the care layer keeps
-its own.
+fast at a million customers (filtering by label, country or channel; sorting by CLV / P(alive)).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clientlens.store.models import Base, Customer, SnapshotLabel, SnapshotScore
@@ -81,28 +79,6 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(300))
     shop: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[str | None] = mapped_column(Text)  # JSON
-
-
-class WebSecret(Base):
-    """Random secrets generated once per store (e.g. the key signing unsubscribe links)."""
-
-    __tablename__ = "web_secrets"
-    name: Mapped[str] = mapped_column(String(50), primary_key=True)
-    value: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-
-
-class ConversationState(Base):
-    """Assignee and status of a conversation (a thread of interactions), while care keeps none."""
-
-    __tablename__ = "web_conversation_states"
-    __table_args__ = (UniqueConstraint("shop_id", "thread_id", name="uq_web_conversation_states_thread"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
-    thread_id: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open | resolved
-    assignee: Mapped[str | None] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 # Indexes on store tables for the customer list at 1M customers (created by migration 0003).

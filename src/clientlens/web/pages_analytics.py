@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
@@ -27,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 def dashboard(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
               taxonomy: Annotated[str, Query(max_length=50)] = "rfm_segment") -> Response:
     allow(user, "analytics.read")
-    doc = analytics.dashboard(db, request.app.state.web, shop, taxonomy)
+    doc = analytics.dashboard(db, request.app.state.settings, request.app.state.web, shop, taxonomy)
     from clientlens.web.context import language
 
     charts = dashboard_charts(I18n(language(request, user)), doc["charts"], taxonomy)
@@ -68,7 +68,7 @@ def customer_list(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
 @router.get("/shops/{shop}/customers/{customer_id}")
 def customer_page(request: Request, db: DbDep, shop: ShopDep, customer_id: str, user: PageUser) -> Response:
     allow(user, "customers.read")
-    view = customer360.customer_360(db, request.app.state.web, shop, customer_id)
+    view = customer360.customer_360(db, request.app.state.settings, request.app.state.web, shop, customer_id)
     return render(request, "customer.html", user, shop=shop.name, c=view,
                   currency=analytics.kpis(db, request.app.state.web, shop)["currency"])
 
@@ -147,19 +147,14 @@ async def admin_add_token(request: Request, db: DbDep, user: PageUser, name: Ann
                   created_token=token)
 
 
-@router.get("/unsubscribe")
-def unsubscribe_page(request: Request, shop: Annotated[str, Query(max_length=200)],
-                     customer: Annotated[str, Query(max_length=200)], sig: Annotated[str, Query(max_length=200)],
-                     channel: Annotated[str, Query(max_length=20)] = "email") -> Response:
-    return render(request, "unsubscribe.html", None, done=False, shop=shop, customer=customer, sig=sig,
-                  channel=channel)
+@router.get("/unsubscribe/{token}")
+def unsubscribe_page(request: Request, token: Annotated[str, Path(max_length=64)]) -> Response:
+    """The link of a message: a confirmation page (mail scanners that prefetch links change nothing)."""
+    return render(request, "unsubscribe.html", None, done=False, token=token, channel=None)
 
 
-@router.post("/unsubscribe")
-def unsubscribe_confirm(request: Request, db: DbDep, shop: Annotated[str, Form(max_length=200)],
-                        customer: Annotated[str, Form(max_length=200)], sig: Annotated[str, Form(max_length=200)],
-                        channel: Annotated[str, Form(max_length=20)] = "email") -> Response:
-    # No session here: the signed link is the authorisation (and the CSRF defence: it cannot be guessed).
-    unsub.unsubscribe(db, shop, customer, channel, sig)
-    return render(request, "unsubscribe.html", None, done=True, shop=shop, customer=customer, sig=sig,
-                  channel=channel)
+@router.post("/unsubscribe/{token}")
+def unsubscribe_confirm(request: Request, db: DbDep, token: Annotated[str, Path(max_length=64)]) -> Response:
+    # No session here: the random token is the authorisation (and the CSRF defence: it cannot be guessed).
+    channel = unsub.unsubscribe(db, token)
+    return render(request, "unsubscribe.html", None, done=True, token=token, channel=channel)

@@ -1,4 +1,4 @@
-"""Campaigns: list, audience, preview per language, send (through the care layer)."""
+"""Campaigns: list, preview per language, send (through the care layer)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from clientlens.api import schemas as s
-from clientlens.api.deps import CampaignReader, CampaignWriter, DbDep, ShopDep
+from clientlens.api.deps import CampaignReader, CampaignWriter, DbDep, EngineDep, SettingsDep, ShopDep
 from clientlens.api.services import campaigns
 from clientlens.api.services.auth import audit
 
@@ -16,26 +16,27 @@ router = APIRouter(prefix="/shops/{shop}/campaigns", tags=["campaigns"])
 
 @router.get("", response_model=list[s.CampaignRead])
 def list_campaigns(db: DbDep, shop: ShopDep, _: CampaignReader) -> list[s.CampaignRead]:
-    """Campaigns the care layer keeps (empty until it is installed)."""
+    """Campaigns of the care send log."""
     return campaigns.list_campaigns(db, shop)
 
 
-@router.post("/audience")
-def audience(db: DbDep, shop: ShopDep, body: s.CampaignCreate, _: CampaignReader) -> dict[str, Any]:
-    """Audience size, consented customers for the channel, and the split by language."""
-    return campaigns.audience(db, shop, body.taxonomy, body.label, body.channel)
+@router.get("/templates", response_model=list[str])
+def list_templates(_: CampaignReader) -> list[str]:
+    """Message templates a campaign can use."""
+    return campaigns.templates()
 
 
 @router.post("/preview", response_model=s.CampaignPreview)
-def preview(db: DbDep, shop: ShopDep, body: s.CampaignCreate, _: CampaignReader,
-            language: Annotated[str, Query(pattern="^[a-z]{2}$")] = "en") -> s.CampaignPreview:
-    """The message as a customer speaking ``language`` gets it."""
-    return campaigns.preview(db, shop, body, language, {})
+def preview(db: DbDep, settings: SettingsDep, shop: ShopDep, body: s.CampaignCreate, _: CampaignReader,
+            language: Annotated[str, Query(pattern="^(en|vi|pl|fr)$")] = "en") -> s.CampaignPreview:
+    """Dry run: audience, messages per language, and the message in ``language``."""
+    return campaigns.preview(db, settings, shop, body, language)
 
 
 @router.post("/send")
-def send(db: DbDep, shop: ShopDep, body: s.CampaignCreate, who: CampaignWriter) -> dict[str, Any]:
-    """Send to the consented audience through the care layer's senders (audited)."""
-    result = campaigns.send(db, shop, body, who.actor)
-    audit(db, who.actor, "campaign_sent", target=body.name, shop=shop.name)
+def send(db: DbDep, engine: EngineDep, settings: SettingsDep, shop: ShopDep, body: s.CampaignCreate,
+         who: CampaignWriter) -> dict[str, Any]:
+    """Send to the consenting audience through the care layer's senders (audited)."""
+    result = campaigns.send(engine, settings, shop, body)
+    audit(db, who.actor, "campaign_sent", target=body.name, shop=shop.name, detail=result)
     return result

@@ -21,10 +21,9 @@ def file_dirs(settings: Settings, upload_dir: str) -> list[Path]:
     """Where the project writes files holding customer data (quarantine, uploads, outbox)."""
     dirs = [Path(upload_dir)]
     dirs.extend(Path(".").glob("*.rejected.csv"))
-    for key in ("outbox_dir", "outbox"):
-        value = settings.care.get(key) if isinstance(settings.care, dict) else None
-        if isinstance(value, str):
-            dirs.append(Path(value))
+    senders = settings.care.get("senders", {}) if isinstance(settings.care, dict) else {}
+    outbox = senders.get("outbox_dir") if isinstance(senders, dict) else None
+    dirs.append(Path(outbox if isinstance(outbox, str) else "outbox"))
     return dirs
 
 
@@ -56,9 +55,10 @@ def list_customers(
 
 
 @router.get("/{customer_id}", response_model=s.Customer360)
-def get_customer_360(db: DbDep, cfg: WebSettingsDep, shop: ShopDep, customer_id: str, _: Reader) -> s.Customer360:
+def get_customer_360(db: DbDep, settings: SettingsDep, cfg: WebSettingsDep, shop: ShopDep, customer_id: str,
+                     _: Reader) -> s.Customer360:
     """Customer 360: profile, consents, labels with evidence, predictions, timeline, next best action, conversations."""
-    return customer360.customer_360(db, cfg, shop, customer_id)
+    return customer360.customer_360(db, settings, cfg, shop, customer_id)
 
 
 @router.get("/{customer_id}/labels", response_model=list[s.LabelRead])

@@ -15,7 +15,7 @@ from clientlens.store.db import session_scope
 
 router = APIRouter(prefix="/shops/{shop}/imports", tags=["imports"])
 
-Entity = Literal["customers", "orders", "order_lines", "products", "interactions", "feedback", "rates"]
+Entity = Literal["customers", "orders", "order-lines", "products", "interactions", "feedback", "rates"]
 
 
 @router.post("", response_model=s.ImportReport)
@@ -24,7 +24,8 @@ def upload(engine: EngineDep, settings: SettingsDep, cfg: WebSettingsDep, shop: 
            entity: Annotated[Entity, Form()] = "orders") -> s.ImportReport:
     """Import an uploaded file into the shop (created if new); rejected rows go to the quarantine file."""
     path = imports.save_upload(file.file, file.filename or "upload", Path(cfg.upload_dir), cfg.upload_max_bytes)
-    code, report = imports.run_import(engine, settings, path, shop=shop, entity=entity)
+    code, report = imports.run_import(engine, settings, path, shop=shop, entity=entity,
+                                      quarantine_dir=Path(cfg.upload_dir))
     with session_scope(engine) as db:
         audit(db, who.actor, "import", target=path.name, shop=shop, detail={"entity": entity, "exit_code": code})
     return s.ImportReport(entity=entity, file=path.name, exit_code=code, report=report)

@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from clientlens.api import schemas as s
-from clientlens.api.deps import ConversationWriter, DbDep, Reader, ShopDep, WebSettingsDep
+from clientlens.api.deps import ConversationWriter, DbDep, Reader, SettingsDep, ShopDep
 from clientlens.api.routers.common import Limit, Offset
 from clientlens.api.services import conversations, customers
 
 router = APIRouter(prefix="/shops/{shop}", tags=["interactions"])
 
-Thread = Annotated[str, "thread id"]
+ConversationId = Annotated[int, "conversation id"]
 
 
 @router.get("/interactions", response_model=s.Page[s.InteractionRead])
@@ -24,42 +24,39 @@ def list_interactions(db: DbDep, shop: ShopDep, _: Reader, limit: Limit = 50, of
 
 
 @router.get("/conversations", response_model=s.Page[s.ConversationRead])
-def list_conversations(db: DbDep, cfg: WebSettingsDep, shop: ShopDep, _: Reader, limit: Limit = 50,
+def list_conversations(db: DbDep, settings: SettingsDep, shop: ShopDep, _: Reader, limit: Limit = 50,
                        offset: Offset = 0,
-                       status: Annotated[Literal["open", "resolved", "all"], Query()] = "open",
+                       status: Annotated[Literal["new", "open", "waiting_on_customer", "resolved", "unresolved", "all"],
+                                         Query()] = "unresolved",
                        assignee: Annotated[str | None, Query(max_length=100)] = None) -> s.Page[s.ConversationRead]:
-    """The inbox: conversations ordered by SLA urgency (earliest deadline first)."""
-    return conversations.inbox(db, cfg, shop, status=None if status == "all" else status, assignee=assignee,
-                               limit=limit, offset=offset)
+    """The inbox: conversations by SLA urgency (priority, then earliest first-response due time)."""
+    specific = status not in ("unresolved", "all")
+    return conversations.inbox(db, settings, shop, status=status if specific else None,
+                               include_resolved=status == "all", assignee=assignee, limit=limit, offset=offset)
 
 
-@router.get("/conversations/{thread_id}", response_model=s.ConversationDetail)
-def get_conversation(db: DbDep, cfg: WebSettingsDep, shop: ShopDep, thread_id: Thread, _: Reader) -> s.ConversationDetail:
+@router.get("/conversations/{conversation_id}", response_model=s.ConversationDetail)
+def get_conversation(db: DbDep, shop: ShopDep, conversation_id: ConversationId, _: Reader) -> s.ConversationDetail:
     """One conversation with its messages."""
-    return conversations.detail(db, cfg, shop, thread_id)
+    return conversations.detail(db, shop, conversation_id)
 
 
-@router.post("/conversations/{thread_id}/reply", response_model=s.ConversationDetail)
-def reply(db: DbDep, cfg: WebSettingsDep, shop: ShopDep, thread_id: Thread, body: s.ReplyCreate,
+@router.post("/conversations/{conversation_id}/reply", response_model=s.ConversationDetail)
+def reply(db: DbDep, settings: SettingsDep, shop: ShopDep, conversation_id: ConversationId, body: s.ReplyCreate,
           who: ConversationWriter) -> s.ConversationDetail:
-    """Reply in the conversation (recorded as an outbound interaction by the current user)."""
-    return conversations.reply(db, cfg, shop, thread_id, body.body, who.name, subject=body.subject)
+    """Reply in the conversation (an outbound interaction by the current user)."""
+    return conversations.reply(db, settings, shop, conversation_id, body.body, who.name, subject=body.subject)
 
 
-@router.post("/conversations/{thread_id}/assign", response_model=s.ConversationDetail)
-def assign(db: DbDep, cfg: WebSettingsDep, shop: ShopDep, thread_id: Thread, body: s.AssignUpdate,
+@router.post("/conversations/{conversation_id}/assign", response_model=s.ConversationDetail)
+def assign(db: DbDep, shop: ShopDep, conversation_id: ConversationId, body: s.AssignUpdate,
            _: ConversationWriter) -> s.ConversationDetail:
     """Assign the conversation to an agent (null: unassign)."""
-    return conversations.assign(db, cfg, shop, thread_id, body.assignee)
+    return conversations.assign(db, shop, conversation_id, body.assignee)
 
 
-@router.post("/conversations/{thread_id}/resolve", response_model=s.ConversationDetail)
-def resolve(db: DbDep, cfg: WebSettingsDep, shop: ShopDep, thread_id: Thread, _: ConversationWriter) -> s.ConversationDetail:
-    """Mark the conversation resolved."""
-    return conversations.set_status(db, cfg, shop, thread_id, "resolved")
-
-
-@router.post("/conversations/{thread_id}/reopen", response_model=s.ConversationDetail)
-def reopen(db: DbDep, cfg: WebSettingsDep, shop: ShopDep, thread_id: Thread, _: ConversationWriter) -> s.ConversationDetail:
-    """Open a resolved conversation again."""
-    return conversations.set_status(db, cfg, shop, thread_id, "open")
+@router.post("/conversations/{conversation_id}/resolve", response_model=s.ConversationDetail)
+def resolve(db: DbDep, settings: SettingsDep, shop: ShopDep, conversation_id: ConversationId,
+            _: ConversationWriter) -> s.ConversationDetail:
+    """Mark the conversation resolved (care queues a satisfaction survey)."""
+    return conversations.resolve(db, settings, shop, conversation_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from sqlalchemy import func, select
 
 from clientlens.api import schemas as s
-from clientlens.api.deps import DbDep, Reader, ShopDep
+from clientlens.api.deps import DbDep, Reader, SettingsDep, ShopDep
 from clientlens.api.routers.common import Limit, Offset
 from clientlens.api.services import customer360
 from clientlens.store import models as m
@@ -40,6 +40,6 @@ def list_predictions(db: DbDep, shop: ShopDep, _: Reader, limit: Limit = 50, off
 
 
 @router.get("/actions", response_model=s.Page[s.ActionRead], tags=["actions"])
-def list_actions(db: DbDep, shop: ShopDep, _: Reader, limit: Limit = 50, offset: Offset = 0) -> s.Page[s.ActionRead]:
-    """Next best actions from the care layer's playbooks (empty until care provides them)."""
-    return customer360.actions(db, shop, limit, offset)
+def list_actions(db: DbDep, settings: SettingsDep, shop: ShopDep, _: Reader, limit: Limit = 50, offset: Offset = 0) -> s.Page[s.ActionRead]:
+    """Next best actions from the care layer's playbooks, highest priority first."""
+    return customer360.actions(db, settings, shop, limit, offset)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from clientlens.api import schemas as s
-from clientlens.api.deps import Analyst, DbDep, Exporter, ShopDep, WebSettingsDep
+from clientlens.api.deps import Analyst, DbDep, Exporter, SettingsDep, ShopDep, WebSettingsDep
 from clientlens.api.services import analytics, segments
 from clientlens.api.services.auth import audit
 
@@ -50,7 +50,7 @@ def export_segment(db: DbDep, shop: ShopDep, who: Exporter, taxonomy: Taxonomy,
 
 
 @router.get("/dashboard")
-def dashboard(db: DbDep, cfg: WebSettingsDep, shop: ShopDep, _: Analyst,
+def dashboard(db: DbDep, settings: SettingsDep, cfg: WebSettingsDep, shop: ShopDep, _: Analyst,
               taxonomy: Annotated[str, Query(min_length=1, max_length=50)] = "rfm_segment") -> dict[str, Any]:
     """KPIs and the data of every dashboard chart (each list empty when there is no data yet)."""
-    return analytics.dashboard(db, cfg, shop, taxonomy)
+    return analytics.dashboard(db, settings, cfg, shop, taxonomy)

@@ -1,10 +1,10 @@
-"""The unsubscribe link of messages (no login; the link is signed)."""
+"""The unsubscribe link of messages (no login: the random token is the authorisation)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path
 
 from clientlens.api import schemas as s
 from clientlens.api.deps import DbDep
@@ -12,12 +12,9 @@ from clientlens.api.services import unsubscribe as svc
 
 router = APIRouter(tags=["unsubscribe"])
 
-Q = Annotated[str, Query(min_length=1, max_length=200)]
 
-
-@router.post("/unsubscribe", response_model=s.Message)
-def unsubscribe(db: DbDep, shop: Q, customer: Q, sig: Q,
-                channel: Annotated[str, Query(max_length=20)] = "email") -> s.Message:
-    """Withdraw the customer's consent for the channel (the link's signature is checked)."""
-    changed = svc.unsubscribe(db, shop, customer, channel, sig)
-    return s.Message(message="unsubscribed" if changed else "already unsubscribed")
+@router.post("/unsubscribe/{token}", response_model=s.Message)
+def unsubscribe(db: DbDep, token: Annotated[str, Path(min_length=8, max_length=64)]) -> s.Message:
+    """Withdraw the consent named by the link's token (404 for an unknown token)."""
+    channel = svc.unsubscribe(db, token)
+    return s.Message(message=f"unsubscribed from {channel}")

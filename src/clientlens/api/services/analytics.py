@@ -14,8 +14,10 @@ from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 from clientlens.api.config import WebSettings
+from clientlens.api.services.bridge import optional_function
+from clientlens.config import Settings
 from clientlens.store import models as m
-from clientlens.store.repository import latest_snapshot
+from clientlens.store.repository import latest_snapshot, utcnow
 
 COMPLETED = "completed"
 
@@ -75,7 +77,7 @@ def kpis(session: Session, cfg: WebSettings, shop: m.Shop) -> dict[str, Any]:
     currency = session.scalar(select(m.Order.currency).where(m.Order.shop_id == shop.id)
                               .group_by(m.Order.currency).order_by(func.count().desc()).limit(1))
     run = _run(snap)
-    stats = run.get("pareto_stats") if isinstance(run.get("pareto_stats"), dict) else {}
+    stats = run.get("pareto") if isinstance(run.get("pareto"), dict) else {}
     top20 = stats.get("top20_revenue_share") if stats else None
     if top20 is None:
         _, top20 = lorenz(customer_revenue(session, shop))
@@ -125,8 +127,13 @@ def rfm_grid(session: Session, shop: m.Shop, asof: date | None) -> list[dict[str
     return [{"recency_score": a, "frequency_score": b, "customers": n} for (a, b), n in sorted(grid.items())]
 
 
-def cohorts(session: Session, shop: m.Shop, max_months: int = 24) -> list[dict[str, Any]]:
-    """Monthly cohort retention: share of each first-purchase cohort buying again k months later."""
+def cohorts(session: Session, shop: m.Shop, run: dict[str, Any], max_months: int = 24) -> list[dict[str, Any]]:
+    """Monthly cohort retention: the snapshot's (analysis layer), else computed from the orders."""
+    stored = run.get("retention")
+    if isinstance(stored, list) and stored:
+        return [{"cohort": str(r.get("cohort"))[:7], "month": int(r.get("months_since", 0)),
+                 "customers": int(r.get("active_customers", 0)), "retention": float(r.get("retention") or 0.0)}
+                for r in stored if isinstance(r, dict)]
     rows = session.execute(select(m.Order.customer_id, extract("year", m.Order.ordered_at),
                                   extract("month", m.Order.ordered_at))
                            .where(m.Order.shop_id == shop.id, m.Order.status == COMPLETED).distinct()).all()
@@ -167,7 +174,12 @@ def clv_histogram(session: Session, shop: m.Shop, bins: int) -> list[dict[str, A
             for i, c in enumerate(counts)]
 
 
-def nps_trend(session: Session, cfg: WebSettings, shop: m.Shop) -> list[dict[str, Any]]:
+def nps_trend(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop) -> list[dict[str, Any]]:
+    """NPS per month (the care layer's report; a plain computation when care is not installed)."""
+    report = optional_function("clientlens.care.feedback", "nps_report")
+    if report is not None:
+        return [{"month": r.group, "nps": r.nps, "responses": r.responses}
+                for r in report(session, shop.id, settings, by="month") if r.nps is not None]
     rows = session.execute(select(extract("year", m.Feedback.submitted_at), extract("month", m.Feedback.submitted_at),
                                   m.Feedback.score)
                            .where(m.Feedback.shop_id == shop.id, m.Feedback.kind == "nps")).all()
@@ -183,8 +195,18 @@ def nps_trend(session: Session, cfg: WebSettings, shop: m.Shop) -> list[dict[str
     return out
 
 
-def sla_by_channel(session: Session, cfg: WebSettings, shop: m.Shop) -> list[dict[str, Any]]:
-    """Share of first replies sent within the first-response target, per channel."""
+def sla_by_channel(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop) -> list[dict[str, Any]]:
+    """First-response SLA attainment per channel (the care layer's business-hours metrics; a plain
+    computation with ``[web] fallback_first_response_hours`` when care is not installed)."""
+    metrics = optional_function("clientlens.care.sla", "sla_metrics")
+    if metrics is not None:
+        from clientlens.care.config import care_settings
+        from clientlens.care.inbox import sync_conversations
+
+        sync_conversations(session, shop.name, settings)
+        rows_ = metrics(session, shop.id, settings.shop(shop.name), care_settings(settings), utcnow(), by="channel")
+        return [{"channel": r.group, "attainment": r.first_response_attainment, "conversations": r.conversations}
+                for r in rows_ if r.first_response_attainment is not None]
     rows = session.execute(select(m.Interaction.thread_id, m.Interaction.external_id, m.Interaction.channel,
                                   m.Interaction.direction, m.Interaction.occurred_at)
                            .where(m.Interaction.shop_id == shop.id)
@@ -205,22 +227,24 @@ def sla_by_channel(session: Session, cfg: WebSettings, shop: m.Shop) -> list[dic
     return [{"channel": ch, "attainment": sum(v) / len(v), "conversations": len(v)} for ch, v in sorted(per.items())]
 
 
-def dashboard(session: Session, cfg: WebSettings, shop: m.Shop, taxonomy: str = "rfm_segment") -> dict[str, Any]:
+def dashboard(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop,
+              taxonomy: str = "rfm_segment") -> dict[str, Any]:
     """KPIs and every chart's data for one shop."""
     head = kpis(session, cfg, shop)
     snap = latest_snapshot(session, shop.id)
     run = _run(snap)
-    curve = run.get("pareto") if isinstance(run.get("pareto"), list) else None
+    pareto = run.get("pareto") if isinstance(run.get("pareto"), dict) else {}
+    curve = pareto.get("points") if pareto else None
     if not curve:
         curve, _ = lorenz(customer_revenue(session, shop))
     return {"kpis": head, "charts": {
         "segments": segment_chart(session, shop, taxonomy),
         "rfm_grid": rfm_grid(session, shop, head["as_of"]),
         "pareto": curve,
-        "cohorts": cohorts(session, shop),
+        "cohorts": cohorts(session, shop, run),
         "clv": clv_histogram(session, shop, cfg.clv_bins),
-        "nps": nps_trend(session, cfg, shop),
-        "sla": sla_by_channel(session, cfg, shop),
+        "nps": nps_trend(session, settings, cfg, shop),
+        "sla": sla_by_channel(session, settings, cfg, shop),
     }, "taxonomy": taxonomy}
 
 

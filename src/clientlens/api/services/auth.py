@@ -159,16 +159,6 @@ def set_language(session: Session, user_id: int, language: str) -> None:
         user.language = language
 
 
-def get_secret(session: Session, name: str) -> str:
-    """A random secret kept in the store, created on first use."""
-    row = session.get(am.WebSecret, name)
-    if row is None:
-        row = am.WebSecret(name=name, value=secrets.token_hex(32), created_at=utcnow())
-        session.add(row)
-        session.flush()
-    return row.value
-
-
 def create_admin_with_random_password(engine: Engine, name: str = "admin") -> str:
     """Create (or reset) an admin user with a random password and return the password.
 

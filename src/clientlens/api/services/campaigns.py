@@ -1,87 +1,91 @@
-"""Campaigns: build an audience from a label, preview the message per language, send through care."""
+"""Campaigns through the care layer: audience from labels, preview per language, send (consent,
+quiet hours and frequency caps enforced by ``clientlens.care.campaigns``)."""
 
 from __future__ import annotations
 
-from collections import Counter
+from datetime import timedelta
+from importlib import resources
 from typing import Any
 
-from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import and_, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from clientlens.api import schemas as s
-from clientlens.api.services.bridge import optional_function, require_function
+from clientlens.care.audience import AudienceSpec, CampaignSpec
+from clientlens.care.campaigns import plan_campaign, send_campaign
+from clientlens.care.config import care_settings
+from clientlens.care.render import TemplateRenderer, primary_language
+from clientlens.care.senders import build_senders
+from clientlens.config import Settings
+from clientlens.errors import ConfigError
 from clientlens.store import models as m
-from clientlens.store.repository import latest_snapshot
-
-_SANDBOX = SandboxedEnvironment(autoescape=False)
-
-
-def _audience_query(session: Session, shop: m.Shop, taxonomy: str | None, label: str | None) -> Any:
-    query = select(m.Customer).where(m.Customer.shop_id == shop.id, m.Customer.merged_into_id.is_(None))
-    if taxonomy and label:
-        snap = latest_snapshot(session, shop.id)
-        query = query.join(m.SnapshotLabel, and_(m.SnapshotLabel.snapshot_id == (snap.id if snap else -1),
-                                                 m.SnapshotLabel.taxonomy == taxonomy, m.SnapshotLabel.label == label,
-                                                 m.SnapshotLabel.customer_id == m.Customer.external_id))
-    return query
+from clientlens.store.care_models import CareMessage
+from clientlens.store.repository import utcnow
 
 
-def audience(session: Session, shop: m.Shop, taxonomy: str | None, label: str | None, channel: str) -> dict[str, Any]:
-    """Audience size, how many consented to ``channel``, and the split by language."""
-    base = _audience_query(session, shop, taxonomy, label).subquery()
-    consent = getattr(base.c, f"consent_{channel}")
-    total = session.scalar(select(func.count()).select_from(base)) or 0
-    consented = session.scalar(select(func.count()).select_from(base).where(consent.is_(True))) or 0
-    langs = Counter({(lang or "").split("-")[0].lower() or "unknown": n for lang, n in session.execute(
-        select(base.c.language, func.count()).group_by(base.c.language))})
-    return {"audience": total, "consented": consented, "languages": dict(langs)}
+def templates() -> list[str]:
+    """Campaign templates shipped with the care layer (their names)."""
+    base = resources.files("clientlens.care") / "templates" / "en"
+    return sorted(p.name.split(".")[0] for p in base.iterdir() if p.name.endswith(".txt.j2") and not p.name.startswith("_"))
 
 
-def render(text: str, customer: m.Customer | None, extra: dict[str, Any]) -> str:
-    """Render a campaign text (Jinja, sandboxed) for one customer."""
-    name = (customer.name if customer else None) or ""
-    ctx = {"name": name, "first_name": name.split(" ")[0] if name else "", **extra}
-    return _SANDBOX.from_string(text).render(**ctx)
+def spec_of(body: s.CampaignCreate) -> CampaignSpec:
+    if body.template not in templates():
+        raise ConfigError(f"unknown template {body.template!r} (field: template); one of {', '.join(templates())}")
+    for lab in body.labels:
+        if ":" not in lab:
+            raise ConfigError(f"label {lab!r} must look like taxonomy:label (field: labels)")
+    return CampaignSpec(name=body.name, template=body.template, channels=tuple(body.channels),
+                        discount=body.discount, offer_valid_days=body.offer_valid_days,
+                        audience=AudienceSpec(labels_any=tuple(body.labels)))
 
 
-def sample_customer(session: Session, shop: m.Shop, taxonomy: str | None, label: str | None,
-                    language: str) -> m.Customer | None:
-    query = _audience_query(session, shop, taxonomy, label)
-    cust = session.scalar(query.where(func.lower(m.Customer.language).like(f"{language}%")).limit(1))
-    return cust or session.scalar(query.limit(1))
-
-
-def preview(session: Session, shop: m.Shop, body: s.CampaignCreate, language: str,
-            extra: dict[str, Any]) -> s.CampaignPreview:
-    """The message as a customer speaking ``language`` would get it (care's templates when installed)."""
-    care_preview = optional_function("clientlens.care.campaigns", "preview_message")
-    aud = audience(session, shop, body.taxonomy, body.label, body.channel)
-    cust = sample_customer(session, shop, body.taxonomy, body.label, language)
-    if care_preview is not None and body.template:
-        subject, text = care_preview(session, shop.name, body.template, language, cust)
+def preview(session: Session, settings: Settings, shop: m.Shop, body: s.CampaignCreate,
+            language: str) -> s.CampaignPreview:
+    """Counts of the dry run, and the message as a customer speaking ``language`` gets it."""
+    spec = spec_of(body)
+    plan = plan_campaign(session, shop.name, spec, settings, dry_run=True)
+    counts = plan.counts()
+    sample = next((p for p in plan.messages if p.rendered.language == language), None)
+    if sample is not None:
+        rendered = sample.rendered
     else:
-        subject = render(body.subject, cust, extra)
-        text = render(body.body, cust, extra)
-    return s.CampaignPreview(language=language, subject=subject, body=text, audience=aud["audience"],
-                             consented=aud["consented"])
+        # Nobody of the audience speaks it yet: render the template for a customer who would.
+        care = care_settings(settings)
+        first = plan.messages[0].customer if plan.messages else None
+        name = (first.name if first else None) or ""
+        today = utcnow().date()
+        ctx = {"first_name": name.split(" ")[0] if name else "", "name": name, "shop": shop.name,
+               "discount": spec.discount, "celebration_date": None,
+               "offer_valid_until": today + timedelta(days=spec.offer_valid_days) if spec.offer_valid_days else None,
+               "unsubscribe_url": care.unsubscribe_url.format(token="preview"), "tier": "", "points": 0}
+        rendered = TemplateRenderer(care.language_fallback, spec.templates_dir).render(spec.template, language, ctx)
+    return s.CampaignPreview(language=rendered.language, template=spec.template, subject=rendered.subject,
+                             body=rendered.body, audience=counts["audience"], messages=counts["messages"],
+                             by_language={primary_language(k) or k: v for k, v in counts["by_language"].items()},
+                             skipped=counts["skipped"])
 
 
-def send(session: Session, shop: m.Shop, body: s.CampaignCreate, actor: str) -> dict[str, Any]:
-    """Send through the care layer (consent checks, senders, send log)."""
-    fn = require_function("clientlens.care.campaigns", "send_campaign")
-    result = fn(session, shop.name, body.model_dump(), actor=actor)
-    return result if isinstance(result, dict) else {"result": str(result)}
+def send(engine: Any, settings: Settings, shop: m.Shop, body: s.CampaignCreate) -> dict[str, Any]:
+    """Send through the care layer's senders; safe to repeat (messages already sent are not sent again)."""
+    spec = spec_of(body)
+    report = send_campaign(engine, shop.name, spec, settings, build_senders(care_settings(settings)))
+    return {"planned": report.planned, "sent": report.sent, "already_sent": report.already_sent,
+            "deferred_quiet_hours": report.deferred_quiet_hours, "skipped": dict(report.skipped),
+            "failed": len(report.failed)}
 
 
 def list_campaigns(session: Session, shop: m.Shop) -> list[s.CampaignRead]:
-    fn = optional_function("clientlens.care.campaigns", "list_campaigns")
-    if fn is None:
-        return []
-    out = []
-    for c in fn(session, shop.name):
-        d = c if isinstance(c, dict) else getattr(c, "__dict__", {})
-        out.append(s.CampaignRead(id=str(d.get("id")), name=str(d.get("name", "")), channel=str(d.get("channel", "")),
-                                  status=str(d.get("status", "")), audience=d.get("audience"),
-                                  data={k: v for k, v in d.items() if isinstance(v, str | int | float | bool)}))
-    return out
+    """Campaigns in the care send log, newest first."""
+    rows = session.execute(select(CareMessage.campaign, CareMessage.channel, func.count(),
+                                  func.sum(case((CareMessage.status == "sent", 1), else_=0)),
+                                  func.min(CareMessage.created_at))
+                           .where(CareMessage.shop_id == shop.id)
+                           .group_by(CareMessage.campaign, CareMessage.channel)).all()
+    per: dict[str, s.CampaignRead] = {}
+    for name, channel, n, sent, first in rows:
+        c = per.setdefault(name, s.CampaignRead(name=name, messages=0, sent=0, channels=[], first_at=first))
+        c.messages += int(n)
+        c.sent += int(sent or 0)
+        c.channels.append(channel)
+    return sorted(per.values(), key=lambda c: c.first_at or utcnow(), reverse=True)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from clientlens.api import schemas as s
 from clientlens.api.config import WebSettings
 from clientlens.api.services import conversations
-from clientlens.api.services.bridge import optional_function
-from clientlens.api.services.customers import customer_labels, minor_to_float, prediction
+from clientlens.api.services.customers import customer_labels, prediction
+from clientlens.config import Settings
 from clientlens.store import models as m
 from clientlens.store.models import CONSENT_CHANNELS
 from clientlens.store.repository import get_customer
@@ -24,49 +24,33 @@ PROFILE_FIELDS = ("external_id", "kind", "name", "email", "phone", "birth_date",
                   "city", "country", "language", "timezone", "preferred_channel", "created_at")
 
 
-def timeline(session: Session, cust: m.Customer, limit: int) -> list[s.TimelineEvent]:
-    events: list[s.TimelineEvent] = []
-    for o in session.scalars(select(m.Order).where(m.Order.customer_id == cust.id)
-                             .order_by(m.Order.ordered_at.desc()).limit(limit)):
-        events.append(s.TimelineEvent(at=o.ordered_at, kind="order", summary=o.external_id,
-                                      data={"total": minor_to_float(o.total_minor), "currency": o.currency,
-                                            "status": o.status, "channel": o.channel}))
-    for i in session.scalars(select(m.Interaction).where(m.Interaction.customer_id == cust.id)
-                             .order_by(m.Interaction.occurred_at.desc()).limit(limit)):
-        events.append(s.TimelineEvent(at=i.occurred_at, kind="interaction", summary=i.subject or i.channel,
-                                      data={"channel": i.channel, "direction": i.direction, "thread_id": i.thread_id,
-                                            "agent": i.agent}))
-    for fb in session.scalars(select(m.Feedback).where(m.Feedback.customer_id == cust.id)
-                              .order_by(m.Feedback.submitted_at.desc()).limit(limit)):
-        events.append(s.TimelineEvent(at=fb.submitted_at, kind="feedback", summary=fb.kind,
-                                      data={"kind": fb.kind, "score": fb.score, "comment": fb.comment}))
-    for ce in session.scalars(select(m.ConsentEvent).where(m.ConsentEvent.customer_id == cust.id)
-                              .order_by(m.ConsentEvent.at.desc()).limit(limit)):
-        events.append(s.TimelineEvent(at=ce.at, kind="consent", summary=ce.channel,
-                                      data={"channel": ce.channel, "granted": ce.granted, "source": ce.source}))
-    events.sort(key=lambda e: e.at, reverse=True)
-    return events[:limit]
+def timeline(session: Session, shop: m.Shop, cust: m.Customer, limit: int) -> list[s.TimelineEvent]:
+    """The care layer's timeline of the customer (orders, messages, labels, campaigns...), newest first."""
+    from clientlens.care.timeline import customer_timeline
+
+    events = customer_timeline(session, shop.name, cust.external_id)
+    out = [s.TimelineEvent(at=e.at, kind=e.kind, summary=e.summary,
+                           data={k: v for k, v in e.details.items() if isinstance(v, str | int | float | bool | None)})
+           for e in events]
+    out.sort(key=lambda e: e.at, reverse=True)
+    return out[:limit]
 
 
-def next_best_action(session: Session, shop: m.Shop, customer_id: str) -> s.ActionRead | None:
-    """The care layer's next best action for this customer, when the care layer provides one."""
-    fn = optional_function("clientlens.care.actions", "next_best_action")
-    if fn is None:
-        return None
-    try:
-        res: Any = fn(session, shop.name, customer_id)
-    except Exception:  # the 360 must render even when a playbook fails
-        log.exception("next_best_action failed for %s", shop.name)
-        return None
-    if res is None:
-        return None
-    d = res if isinstance(res, dict) else getattr(res, "__dict__", {})
-    return s.ActionRead(customer_id=customer_id, action=str(d.get("action", d.get("name", ""))),
-                        reason=d.get("reason"), channel=d.get("channel"),
-                        data={k: v for k, v in d.items() if isinstance(v, str | int | float | bool | None)})
+def _action(a: Any) -> s.ActionRead:
+    return s.ActionRead(customer_id=a.customer_id, action=a.action, rule_id=a.rule_id, priority=a.priority,
+                        reason=a.reason, template=a.template, language=a.language)
 
 
-def customer_360(session: Session, cfg: WebSettings, shop: m.Shop, customer_id: str) -> s.Customer360:
+def next_best_action(session: Session, settings: Settings, shop: m.Shop, customer_id: str) -> s.ActionRead | None:
+    """The care layer's next best action for this customer (playbooks), or None."""
+    from clientlens.care.playbooks import next_best_actions
+
+    acts = next_best_actions(session, shop.name, settings, customer_ids=[customer_id]).get(customer_id, [])
+    return _action(acts[0]) if acts else None
+
+
+def customer_360(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop,
+                 customer_id: str) -> s.Customer360:
     cust = get_customer(session, shop.id, customer_id)
     profile = {f: getattr(cust, f) for f in PROFILE_FIELDS}
     profile["customer_id"] = profile.pop("external_id")
@@ -76,27 +60,17 @@ def customer_360(session: Session, cfg: WebSettings, shop: m.Shop, customer_id: 
         consents={ch: getattr(cust, f"consent_{ch}") for ch in CONSENT_CHANNELS},
         labels=customer_labels(session, shop, cust.external_id),
         prediction=prediction(session, shop, cust.external_id),
-        timeline=timeline(session, cust, cfg.timeline_limit),
-        next_best_action=next_best_action(session, shop, cust.external_id),
-        conversations=conversations.of_customer(session, cfg, shop, cust.id),
+        timeline=timeline(session, shop, cust, cfg.timeline_limit),
+        next_best_action=next_best_action(session, settings, shop, cust.external_id),
+        conversations=conversations.of_customer(session, shop, cust.id),
         merged_from=merged_from,
     )
 
 
-def actions(session: Session, shop: m.Shop, limit: int, offset: int) -> s.Page[s.ActionRead]:
-    """Pending actions of the shop from the care layer's playbooks (empty until care provides them)."""
-    fn = optional_function("clientlens.care.actions", "list_actions")
-    if fn is None:
-        return s.Page[s.ActionRead](data=[], count=0)
-    try:
-        items = list(fn(session, shop.name))
-    except Exception:
-        log.exception("list_actions failed for %s", shop.name)
-        items = []
-    data = []
-    for res in items:
-        d = res if isinstance(res, dict) else getattr(res, "__dict__", {})
-        data.append(s.ActionRead(customer_id=str(d.get("customer_id", "")), action=str(d.get("action", "")),
-                                 reason=d.get("reason"), channel=d.get("channel"),
-                                 data={k: v for k, v in d.items() if isinstance(v, str | int | float | bool | None)}))
-    return s.Page[s.ActionRead](data=data[offset:offset + limit], count=len(data))
+def actions(session: Session, settings: Settings, shop: m.Shop, limit: int, offset: int) -> s.Page[s.ActionRead]:
+    """Next best actions of every customer (the care layer's playbooks), highest priority first."""
+    from clientlens.care.playbooks import next_best_actions
+
+    acts = [a for per in next_best_actions(session, shop.name, settings).values() for a in per[:1]]
+    acts.sort(key=lambda a: (-a.priority, a.customer_id))
+    return s.Page[s.ActionRead](data=[_action(a) for a in acts[offset:offset + limit]], count=len(acts))

@@ -1,8 +1,7 @@
-"""Imports: an uploaded file goes through the ingest layer's ``import_file`` (same report as the CLI)."""
+"""Imports: an uploaded file goes through ``clientlens.ingest.import_file`` (the same report as the CLI)."""
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import uuid
 from pathlib import Path
@@ -10,7 +9,6 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Engine
 
-from clientlens.api.services.bridge import require_function
 from clientlens.config import Settings
 from clientlens.errors import InputError
 
@@ -28,24 +26,14 @@ def save_upload(stream: BinaryIO, filename: str, upload_dir: Path, max_bytes: in
     return target
 
 
-def _plain(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {k: _plain(v) for k, v in dataclasses.asdict(obj).items()}
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, str | int | float | bool) or obj is None:
-        return obj
-    return str(obj)
+def run_import(engine: Engine, settings: Settings, path: Path, *, shop: str, entity: str,
+               quarantine_dir: Path) -> tuple[int, dict[str, Any]]:
+    """Import ``path`` into ``shop``; (exit code as the CLI gives it, report)."""
+    from clientlens.ingest import import_file
 
-
-def run_import(engine: Engine, settings: Settings, path: Path, *, shop: str, entity: str) -> tuple[int, dict[str, Any]]:
-    """Import ``path`` into ``shop``; (exit code as the CLI would give, report)."""
-    fn = require_function("clientlens.ingest", "import_file")
-    report = fn(engine, path, entity=entity, shop=shop, settings=settings)
-    doc = _plain(report)
-    code = int(getattr(report, "exit_code", doc.get("exit_code", 0) if isinstance(doc, dict) else 0))
-    return code, doc if isinstance(doc, dict) else {"report": doc}
+    report = import_file(engine, shop, entity, path, settings=settings, quarantine_dir=quarantine_dir)
+    doc: dict[str, Any] = {"file": report.file, "shop": report.shop, "entity": report.entity,
+                           "counts": report.counts(), "layout": report.layout,
+                           "quarantine": report.quarantine.name if report.quarantine else None,
+                           "rejections": [r.describe() for r in report.rejections[:settings.ingest.quarantine_preview]]}
+    return report.exit_code, doc

@@ -7,7 +7,6 @@ from sqlalchemy.orm import Session, aliased
 
 from clientlens.api import schemas as s
 from clientlens.api.services.auth import audit
-from clientlens.api.services.bridge import require_function
 from clientlens.errors import NotFoundError
 from clientlens.store import models as m
 
@@ -36,9 +35,9 @@ def _merge(session: Session, shop: m.Shop, merge_id: int) -> m.Merge:
 def decide(session: Session, shop: m.Shop, merge_id: int, decision: str, *, actor: str) -> s.MergeRead:
     """Accept or undo a merge with the identity layer's functions (audited)."""
     _merge(session, shop, merge_id)
-    fn = require_function("clientlens.store.identity", *(("accept_merge", "accept") if decision == "accept"
-                                                          else ("undo_merge", "undo")))
-    fn(session, merge_id)
+    from clientlens.store import identity
+
+    (identity.accept if decision == "accept" else identity.undo)(session, merge_id)
     session.flush()
     audit(session, actor, f"merge_{decision}", target=str(merge_id), shop=shop.name)
     page = list_merges(session, shop, status=None, limit=10_000)

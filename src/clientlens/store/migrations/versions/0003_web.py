@@ -1,5 +1,5 @@
-"""web layer tables: users, API tokens, sessions, login attempts, audit log, secrets,
-conversation state fallback; indexes for the customer list at 1M customers.
+"""web layer tables: users, API tokens, sessions, login attempts, audit log; indexes for
+the customer list at 1M customers.
 
 Revision ID: 0003
 Revises: 0002
@@ -67,26 +67,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('name', name=op.f('uq_users_name'))
     )
-    op.create_table('web_secrets',
-    sa.Column('name', sa.String(length=50), nullable=False),
-    sa.Column('value', sa.String(length=128), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('name', name=op.f('pk_web_secrets'))
-    )
-    op.create_table('web_conversation_states',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('shop_id', sa.Integer(), nullable=False),
-    sa.Column('thread_id', sa.String(length=200), nullable=False),
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('assignee', sa.String(length=100), nullable=True),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_web_conversation_states_shop_id_shops'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_web_conversation_states')),
-    sa.UniqueConstraint('shop_id', 'thread_id', name='uq_web_conversation_states_thread')
-    )
-    with op.batch_alter_table('web_conversation_states', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_web_conversation_states_shop_id'), ['shop_id'], unique=False)
-
     op.create_table('web_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -133,11 +113,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_web_sessions_user_id'))
 
     op.drop_table('web_sessions')
-    with op.batch_alter_table('web_conversation_states', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_web_conversation_states_shop_id'))
-
-    op.drop_table('web_conversation_states')
-    op.drop_table('web_secrets')
     op.drop_table('users')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_login_attempts_name_at')
