@@ -1,0 +1,208 @@
+"""The sample-shop generator: a seeded, documented synthetic shop with its ground truth.
+
+The shop (home country GB, currency GBP) has individual, professional and institutional customers in
+Great Britain, France, Poland and Vietnam, orders with channels, discounts, new arrivals, returns and
+cancellations, service threads with first-response times, CSAT / NPS feedback, birthdays and consents.
+Every customer's behaviour comes from the archetypes of :mod:`clientlens.datasets.archetypes`; the
+``truth`` frame says which archetypes each customer was built with, so classifiers can be scored.
+
+Customers are generated in blocks of :data:`BLOCK_SIZE`, each from its own seed derived from
+``(seed, block number)``; the in-memory shop and the chunked Parquet stream are the same blocks, so
+they are identical for the same seed, whatever the chunk size.
+
+>>> shop = generate_shop(200, seed=1)
+>>> sorted(shop.tables())[:3]
+['customers', 'feedback', 'interactions']
+>>> bool(shop.truth.loc[shop.truth.prospect, "customer_id"].isin(shop.orders.customer_id).any())
+False
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clientlens.datasets.archetypes import GeneratorSettings, resolve_settings
+from clientlens.datasets.catalogue import Catalogue, build_catalogue, history_start
+from clientlens.datasets.population import CONSENT_CHANNELS, PARAMETRIC, make_population
+from clientlens.datasets.purchases import make_purchases
+from clientlens.datasets.schema import TABLES, to_arrow, write_csv
+from clientlens.datasets.service import make_service
+
+log = logging.getLogger(__name__)
+
+#: customers per independently seeded block (the unit of determinism)
+BLOCK_SIZE = 1000
+#: the default as-of date: the last day of the generated history
+DEFAULT_AS_OF = date(2025, 12, 31)
+TRUTH_ARCHETYPES = ("price_conscious", "brand_loyal", "trend_seeker", "bulk_buyer", "occasional", "lapsing",
+                    "prospect", "international")
+_STREAM_CATALOGUE, _STREAM_BLOCK = 1, 2
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class GeneratedShop:
+    """The generated tables (canonical input columns) and the ground truth."""
+
+    customers: pd.DataFrame
+    orders: pd.DataFrame
+    order_lines: pd.DataFrame
+    products: pd.DataFrame
+    interactions: pd.DataFrame
+    feedback: pd.DataFrame
+    truth: pd.DataFrame
+    as_of: date = DEFAULT_AS_OF
+    seed: int = 0
+    settings: GeneratorSettings = field(default_factory=GeneratorSettings)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by its file name (``truth`` included)."""
+        return {name: getattr(self, name) for name in TABLES}
+
+
+def _catalogue(seed: int, as_of: date, cfg: GeneratorSettings) -> Catalogue:
+    rng = np.random.default_rng([seed, _STREAM_CATALOGUE])
+    return build_catalogue(rng, start=history_start(as_of, cfg.history_days), as_of=as_of,
+                           base_per_category=cfg.base_products_per_category,
+                           launches_per_month=cfg.launches_per_category_per_month)
+
+
+def _block(block: int, n: int, cfg: GeneratorSettings, as_of: date, seed: int,
+           cat: Catalogue) -> dict[str, pd.DataFrame]:
+    """All tables (products excepted) of customers ``block * BLOCK_SIZE ..`` (``n`` of them)."""
+    rng = np.random.default_rng([seed, _STREAM_BLOCK, block])
+    first = block * BLOCK_SIZE
+    numbers = np.arange(first, first + n)
+    start = history_start(as_of, cfg.history_days)
+    customers, truth, plan = make_population(rng, first, n, cfg, as_of, seed)
+    bought = make_purchases(rng, plan, cfg, cat, start, customers["timezone"].to_numpy(dtype=object), numbers)
+    start64 = np.datetime64(start, "ns")
+    end64 = np.datetime64(as_of, "ns") + np.timedelta64(1, "D")
+    plan["brand_loyal"] = bought.brand_loyal
+    service = make_service(rng, plan, customers, bought.orders, cfg, start64, end64, numbers)
+
+    # account creation: up to 60 days before the first purchase, or any time for a prospect
+    lead = rng.uniform(0, 60 * 86400, n).astype("timedelta64[s]").astype("timedelta64[ns]")
+    span = (end64 - start64).astype("timedelta64[ns]").astype(np.int64)
+    anytime = start64 + (rng.random(n) * span).astype(np.int64).astype("timedelta64[ns]")
+    first_buy = start64 + bought.first_day.astype("timedelta64[D]").astype("timedelta64[ns]")
+    created = np.where(bought.first_day >= 0, first_buy - lead + np.timedelta64(8, "h"), anytime)
+    customers["created_at"] = created.astype("datetime64[s]").astype("datetime64[ns]")
+
+    buyer = bought.completed > 0
+    for arch in PARAMETRIC:
+        truth[arch] = plan[arch].to_numpy() & buyer
+    truth["prospect"] = ~buyer & (plan["profile"].to_numpy() == "prospect")
+    border = [np.where(plan[f"{a}_borderline"].to_numpy(), a, "") for a in PARAMETRIC]
+    truth["borderline"] = [";".join(x for x in row if x) for row in zip(*border, strict=True)]
+    truth["completed_orders"] = bought.completed
+    truth = truth[["customer_id", *TRUTH_ARCHETYPES, "customer_type", "gender", "birth_date", "income_band",
+                   "country", "language", "timezone", "profile", "completed_orders", "borderline",
+                   "consents_withdrawn"]]
+    for frame, col in ((bought.orders, "order_date"), (service.interactions, "occurred_at"),
+                       (service.feedback, "submitted_at")):
+        frame[col] = pd.to_datetime(frame[col]).dt.floor("s")
+    return {"customers": customers, "orders": bought.orders, "order_lines": bought.lines,
+            "interactions": service.interactions, "feedback": service.feedback, "truth": truth}
+
+
+def _blocks(n_customers: int) -> Iterator[tuple[int, int]]:
+    for b in range(-(-n_customers // BLOCK_SIZE)):
+        yield b, min(BLOCK_SIZE, n_customers - b * BLOCK_SIZE)
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+
+
+def generate_shop(n_customers: int = 5000, *, seed: int = 0, as_of: date = DEFAULT_AS_OF,
+                  settings: GeneratorSettings | dict[str, Any] | None = None,
+                  progress: Progress | None = None) -> GeneratedShop:
+    """Generate the sample shop in memory.
+
+    ``settings`` is a :class:`GeneratorSettings` or a dict of overrides of its fields; ``progress``
+    is called with the number of customers finished after each block.
+    """
+    if n_customers < 1:
+        raise ValueError(f"n_customers must be at least 1, got {n_customers}")
+    cfg = resolve_settings(settings)
+    cat = _catalogue(seed, as_of, cfg)
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for b, n in _blocks(n_customers):
+        for name, frame in _block(b, n, cfg, as_of, seed, cat).items():
+            parts.setdefault(name, []).append(frame)
+        if progress is not None:
+            progress(n)
+    frames = {name: _concat(p) for name, p in parts.items()}
+    return GeneratedShop(products=cat.products.copy(), as_of=as_of, seed=seed, settings=cfg, **frames)
+
+
+def write_shop(shop: GeneratedShop, out_dir: str | Path, format: str = "csv") -> dict[str, Path]:
+    """Write every table (and ``truth``) as ``<table>.csv`` or ``<table>.parquet`` into ``out_dir``."""
+    if format not in ("csv", "parquet"):
+        raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for name, frame in shop.tables().items():
+        path = out / f"{name}.{format}"
+        if format == "csv":
+            write_csv(name, frame, path)
+        else:
+            import pyarrow.parquet as pq
+
+            pq.write_table(to_arrow(name, frame), path)
+        paths[name] = path
+    return paths
+
+
+def generate_to_parquet(n_customers: int, out_dir: str | Path, *, chunk_size: int = 100_000, seed: int = 0,
+                        as_of: date = DEFAULT_AS_OF, settings: GeneratorSettings | dict[str, Any] | None = None,
+                        progress: Progress | None = None) -> dict[str, Path]:
+    """Stream a shop of any size to Parquet, ``chunk_size`` customers at a time (bounded memory).
+
+    ``chunk_size`` is rounded up to a whole number of blocks; each chunk becomes one row group of
+    every file. The files equal :func:`write_shop` of :func:`generate_shop` with the same arguments.
+    """
+    import pyarrow.parquet as pq
+
+    if n_customers < 1:
+        raise ValueError(f"n_customers must be at least 1, got {n_customers}")
+    cfg = resolve_settings(settings)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cat = _catalogue(seed, as_of, cfg)
+    paths = {name: out / f"{name}.parquet" for name in TABLES}
+    pq.write_table(to_arrow("products", cat.products), paths["products"])
+    blocks_per_chunk = max(1, -(-chunk_size // BLOCK_SIZE))
+    writers = {name: pq.ParquetWriter(paths[name], to_arrow(name, None).schema) for name in TABLES if name != "products"}
+    try:
+        pending: dict[str, list[pd.DataFrame]] = {}
+        blocks = list(_blocks(n_customers))
+        for i, (b, n) in enumerate(blocks):
+            for name, frame in _block(b, n, cfg, as_of, seed, cat).items():
+                pending.setdefault(name, []).append(frame)
+            if (i + 1) % blocks_per_chunk == 0 or i == len(blocks) - 1:
+                for name, frames in pending.items():
+                    writers[name].write_table(to_arrow(name, _concat(frames)))
+                pending = {}
+                log.info("generated %d of %d customers", min((i + 1) * BLOCK_SIZE, n_customers), n_customers)
+            if progress is not None:
+                progress(n)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return paths
+
+
+__all__ = ["BLOCK_SIZE", "CONSENT_CHANNELS", "DEFAULT_AS_OF", "GeneratedShop", "GeneratorSettings",
+           "generate_shop", "generate_to_parquet", "write_shop"]
