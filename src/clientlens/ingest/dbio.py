@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Table, bindparam, func, select, update
+from sqlalchemy import Connection, Table, bindparam, func, update
 
 LOOKUP_CHUNK = 5000
 
@@ -22,19 +22,37 @@ def is_pg(conn: Connection) -> bool:
 
 def lookup(conn: Connection, table: Table, shop_id: int, keys: Sequence[str],
            cols: Sequence[str] = ("id",), key_col: str = "external_id") -> pl.DataFrame:
-    """Existing rows of ``table`` in the shop whose ``key_col`` is in ``keys``: key + ``cols``."""
-    wanted = [table.c[key_col], *(table.c[c] for c in cols)]
+    """Existing rows of ``table`` in the shop whose ``key_col`` is in ``keys``: ``_key`` + ``cols``.
+
+    One query per chunk of keys on the transaction's own DBAPI connection (``= ANY`` on PostgreSQL).
+    """
     names = ["_key", *cols]
-    rows: list[Any] = []
+    select_sql = ", ".join(f'"{c}"' for c in (key_col, *cols))
     uniq = list(dict.fromkeys(k for k in keys if k is not None))
-    for i in range(0, len(uniq), LOOKUP_CHUNK):
-        chunk = uniq[i:i + LOOKUP_CHUNK]
-        q = select(*wanted).where(table.c.shop_id == shop_id, table.c[key_col].in_(chunk))
-        rows.extend(conn.execute(q).all())
-    schema = {"_key": pl.String}
-    frame = pl.DataFrame([tuple(r) for r in rows], schema=names, orient="row", infer_schema_length=None)
-    return frame.with_columns(pl.col("_key").cast(schema["_key"])) if frame.height else \
-        pl.DataFrame({n: [] for n in names}).with_columns(pl.col("_key").cast(pl.String))
+    found: list[tuple[Any, ...]] = []
+    raw = conn.connection.driver_connection
+    cur = raw.cursor()  # type: ignore[union-attr]
+    try:
+        if is_pg(conn):
+            if uniq:
+                cur.execute(f'SELECT {select_sql} FROM "{table.name}" WHERE shop_id = %s AND "{key_col}" = ANY(%s)',
+                            (shop_id, uniq))
+                found = cur.fetchall()
+        else:
+            for i in range(0, len(uniq), LOOKUP_CHUNK):
+                chunk = uniq[i:i + LOOKUP_CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                cur.execute(f'SELECT {select_sql} FROM "{table.name}" WHERE shop_id = ? AND "{key_col}" IN ({marks})',
+                            (shop_id, *chunk))
+                found.extend(cur.fetchall())
+    finally:
+        cur.close()
+    columns = list(zip(*found, strict=True)) if found else [() for _ in names]
+    data = {n: list(c) for n, c in zip(names, columns, strict=True)}
+    schema = {n: (pl.String if n in ("_key", "row_hash") else None) for n in names}
+    frame = pl.DataFrame(data, schema_overrides={k: v for k, v in schema.items() if v is not None},
+                         strict=False)
+    return frame.with_columns(pl.col(c).cast(pl.Int64) for c in names if c in ("id", "merged_into_id"))
 
 
 def _sqlite_ready(frame: pl.DataFrame) -> pl.DataFrame:
