@@ -15,7 +15,7 @@ import platform
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from importlib import metadata
 from typing import Any
 
@@ -61,27 +61,15 @@ def _scalar(engine: Any, expr: ir.Table) -> Any:
     return None if df.empty else df.iloc[0, 0]
 
 
-def latest_order_date(engine: Any, orders: ir.Table) -> date | None:
-    """The date of the latest order (any status)."""
-    value = _scalar(engine, orders.aggregate(last=orders.order_date.max()))
-    if value is None or pd.isna(value):
-        return None
-    return pd.Timestamp(value).date()
+def cohorts_expr(orders: ir.Table, *, as_of: date, max_months: int, timezone: str = "UTC") -> ir.Table:
+    """Monthly cohort retention as an Ibis expression (runs on DuckDB and Spark alike).
 
+    Completed orders up to the end of ``as_of`` in the shop's time zone; months are calendar months
+    of the stored (UTC) order time.
+    """
+    from clientlens.features.timezone import as_of_cutoff
 
-def most_common(engine: Any, table: ir.Table, column: str) -> str | None:
-    """The most frequent non-empty value of ``column`` (ties: alphabetical)."""
-    col = table[column]
-    counts = (table.filter(col.notnull() & (col.cast("string").strip() != ""))
-              .group_by(column).aggregate(n=ibis._.count())
-              .order_by([ibis.desc("n"), ibis.asc(column)]).limit(1))
-    value = _scalar(engine, counts)
-    return None if value is None or pd.isna(value) else str(value).strip().upper()
-
-
-def cohorts_expr(orders: ir.Table, *, as_of: date, max_months: int) -> ir.Table:
-    """Monthly cohort retention as an Ibis expression (runs on DuckDB and Spark alike)."""
-    end = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
+    end = ibis.literal(as_of_cutoff(as_of, timezone), type="timestamp")
     status = orders.status.lower()
     done = orders.filter((orders.status.isnull() | (status == "completed")) & (orders.order_date < end))
     month = done.order_date.year() * 12 + done.order_date.month() - 1
@@ -94,8 +82,9 @@ def cohorts_expr(orders: ir.Table, *, as_of: date, max_months: int) -> ir.Table:
     return active.join(sizes, "cohort_month")
 
 
-def retention_frame(engine: Any, orders: ir.Table, *, as_of: date, max_months: int) -> pd.DataFrame:
-    raw = engine.to_pandas(cohorts_expr(orders, as_of=as_of, max_months=max_months))
+def retention_frame(engine: Any, orders: ir.Table, *, as_of: date, max_months: int,
+                    timezone: str = "UTC") -> pd.DataFrame:
+    raw = engine.to_pandas(cohorts_expr(orders, as_of=as_of, max_months=max_months, timezone=timezone))
     cols = ["cohort", "months_since", "cohort_customers", "active_customers", "retention"]
     if raw.empty:
         return pd.DataFrame({c: [] for c in cols})
@@ -130,8 +119,13 @@ def run_analysis(frames: Mapping[str, Any], *, shop: str = "default", as_of: dat
     ``engine`` is ``"duckdb"``, ``"spark"`` or an engine object of ``clientlens.features.engine``.
     The as-of date defaults to the date of the latest order. Returns a :class:`Snapshot`.
     """
-    from clientlens.features.engine import make_engine
-    from clientlens.features.frames import register_frames
+    from clientlens.features import (
+        default_as_of,
+        default_home_country,
+        default_reporting_currency,
+        make_engine,
+        register_frames,
+    )
 
     settings = settings or load_settings(search_cwd=False)
     rules = SegmentRules.from_settings(settings)
@@ -143,17 +137,14 @@ def run_analysis(frames: Mapping[str, Any], *, shop: str = "default", as_of: dat
         with steps.step("read"):
             tables = register_frames(eng, {k: v for k, v in frames.items() if v is not None})
             if as_of is None:
-                as_of = latest_order_date(eng, tables["orders"])
+                as_of = default_as_of(tables["orders"], timezone=shop_cfg.timezone, engine=eng)
                 if as_of is None:
                     raise InputError(f"shop {shop!r}: no orders, so no as-of date; give --as-of DATE")
-            home = shop_cfg.home_country.upper() if shop_cfg.home_country else None
-            home_source = "configured" if home else "most common customer country"
-            if home is None:
-                home = most_common(eng, tables["customers"], "country")
-            currency = shop_cfg.currency.upper() if shop_cfg.currency else None
-            currency_source = "configured" if currency else "most common order currency"
-            if currency is None:
-                currency = most_common(eng, tables["orders"], "currency")
+            home = default_home_country(tables["customers"], configured=shop_cfg.home_country, engine=eng)
+            home_source = "configured" if shop_cfg.home_country else "most common customer country"
+            currency = default_reporting_currency(tables["orders"], configured=shop_cfg.currency,
+                                                  fallback=settings.ingest.default_currency, engine=eng)
+            currency_source = "configured" if shop_cfg.currency else "most common order currency"
         with steps.step("features"):
             features = adapters.feature_frame(eng, tables, as_of=as_of, home_country=home, settings=settings,
                                               shop=shop)
@@ -174,7 +165,8 @@ def run_analysis(frames: Mapping[str, Any], *, shop: str = "default", as_of: dat
             summary = label_summary(features, labels)
             lorenz = lorenz_points(features, rules.revenue_tier.lorenz_points)
             stats = pareto_stats(features, rules.revenue_tier.top_share)
-            retention = retention_frame(eng, tables["orders"], as_of=as_of, max_months=rules.cohorts.max_months)
+            retention = retention_frame(eng, tables["orders"], as_of=as_of, max_months=rules.cohorts.max_months,
+                                        timezone=shop_cfg.timezone)
         engine_name = getattr(eng, "name", str(engine))
     finally:
         if owns_engine:

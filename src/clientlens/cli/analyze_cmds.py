@@ -82,6 +82,9 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", help="Files mode: folder for the Parquet snapshot."),
         mapping: Path = typer.Option(None, "--mapping", help="Files mode: a column mapping file (TOML)."),
         no_scores: bool = typer.Option(False, "--no-scores", help="Skip the model scores."),
+        validate: bool = typer.Option(True, "--validate/--no-validate",
+                                      help="Files mode: validate rows like an import (default), or let the "
+                                           "engine read the files directly (for very large bases)."),
     ) -> None:
         """Classify every customer and write a snapshot (to the store, or with --source/--out to Parquet)."""
         from clientlens.analysis.pipeline import STEPS, run_analysis
@@ -95,13 +98,21 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("files mode needs both --source and --out", param_hint="--source/--out")
         if source is not None and out is not None:
             from clientlens.analysis.files import read_source
+            from clientlens.features import make_engine
 
-            read = read_source(source, settings=settings, shop=shop, mapping=str(mapping) if mapping else None)
-            with _progress(len(STEPS)) as on_step:
-                snap = run_analysis(read.frames, shop=shop, as_of=when, settings=settings, engine=engine,
-                                    scores=not no_scores, progress=on_step)
-            snap.run["source"] = {"path": str(source), "rows_read": read.read, "rows_rejected": read.rejected,
-                                  "unconverted_currencies": read.unconverted_currencies}
+            eng = make_engine(engine, settings)
+            try:
+                with console.status(f"reading {source}"):
+                    read = read_source(source, eng, settings=settings, shop=shop, validate=validate,
+                                       mapping=str(mapping) if mapping else None)
+                with _progress(len(STEPS)) as on_step:
+                    snap = run_analysis(read.frames, shop=shop, as_of=when, settings=settings, engine=eng,
+                                        scores=not no_scores, progress=on_step)
+            finally:
+                eng.close()
+            snap.run["source"] = {"path": str(source), "validated": validate, "rows_read": read.read,
+                                  "rows_rejected": read.rejected,
+                                  "quarantine": [str(p) for p in read.quarantine]}
             written = snap.write_parquet(out)
             _report(snap)
             console.print(f"wrote {len(written)} files to {out}")
