@@ -180,15 +180,34 @@ def shop_engine(store_engine: Engine, frames: dict[str, pd.DataFrame]) -> Iterat
     yield store_engine
 
 
-@pytest.fixture
-def sqlite_shop(tmp_path, frames) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    """The sample shop on SQLite only (for the tests that are not about the store)."""
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory, frames):  # type: ignore[no-untyped-def]
+    """The sample shop on SQLite, built once; each test gets a copy of the file."""
+    from sqlalchemy import text
+
     from clientlens.store.db import make_engine, upgrade
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'care.db'}")
+    path = tmp_path_factory.mktemp("care-template") / "care.db"
+    engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     with Session(engine) as s:
         load_frames(s, SHOP, frames)
         s.commit()
+    with engine.connect() as conn:
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_shop(tmp_path, _sqlite_template) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """The sample shop on SQLite only (for the tests that are not about the store)."""
+    import shutil
+
+    from clientlens.store.db import make_engine
+
+    path = tmp_path / "care.db"
+    shutil.copy(_sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
     yield engine
     engine.dispose()

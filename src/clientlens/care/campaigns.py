@@ -58,6 +58,7 @@ class CampaignPlan:
 
     spec: CampaignSpec
     audience: int = 0
+    audience_ids: list[str] = field(default_factory=list)  # external ids selected (before consent)
     messages: list[PlannedMessage] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
 
@@ -107,6 +108,7 @@ def plan_campaign(session: Session, shop_name: str, spec: CampaignSpec, settings
                 continue
         chosen.append((cust, celebration))
     plan.audience = len(chosen)
+    plan.audience_ids = [c.external_id for c, _ in chosen]
     ids = [c.id for c, _ in chosen] if len(chosen) <= 1000 else None
     loyalty = loyalty_statuses(session, shop.id, care, today, ids) if chosen else {}
     cap_since = now - timedelta(days=care.cap_days)
