@@ -89,7 +89,6 @@ def email_message(message: OutgoingMessage, from_addr: str) -> EmailMessage:
     em["Subject"] = message.subject
     em["Message-ID"] = message.message_id
     em["Date"] = formatdate(usegmt=True)
-    em["Content-Language"] = message.language
     targets = [f"<{u}>" for u in (message.unsubscribe_url, message.unsubscribe_mailto) if u]
     if targets:
         em["List-Unsubscribe"] = ", ".join(targets)
@@ -98,6 +97,7 @@ def email_message(message: OutgoingMessage, from_addr: str) -> EmailMessage:
     for key, value in message.headers.items():
         em[key] = value
     em.set_content(message.body)
+    em["Content-Language"] = message.language  # after set_content, which resets Content-* headers
     return em
 
 
