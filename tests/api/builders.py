@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
 from clientlens.api.services import auth
 from clientlens.datasets.cdnow import load_cdnow_sample
@@ -67,10 +67,11 @@ def build_store(engine: Engine, *, customers: int | None = None, users: bool = T
             s.add(c)
             custs[cid] = c
         s.flush()
-        for k, row in enumerate(df.itertuples(index=False)):
-            s.add(m.Order(shop_id=shop.id, external_id=f"o{k}", customer_id=custs[row.customer_id].id,
-                          ordered_at=row.order_date.to_pydatetime(), channel=CHANNELS[k % 3], currency="USD",
-                          total_minor=int(round(row.total * 100)), discount_minor=0, status="completed"))
+        s.execute(insert(m.Order), [
+            {"shop_id": shop.id, "external_id": f"o{k}", "customer_id": custs[row.customer_id].id,
+             "ordered_at": row.order_date.to_pydatetime(), "channel": CHANNELS[k % 3], "currency": "USD",
+             "total_minor": int(round(row.total * 100)), "discount_minor": 0, "status": "completed"}
+            for k, row in enumerate(df.itertuples(index=False))])
         # Service messages: a few threads, some answered, some waiting; NPS answers by month.
         for t in range(12):
             cid = ids[t * 7 % len(ids)]
@@ -96,28 +97,35 @@ def build_store(engine: Engine, *, customers: int | None = None, users: bool = T
                                             spend=("total", "sum"))
         total = float(per["spend"].sum())
         counts: dict[str, list[float]] = {}
+        labels: list[dict[str, Any]] = []
+        scores: list[dict[str, Any]] = []
+        feats: list[dict[str, Any]] = []
         for cid, r in per.iterrows():
             rec = (datetime.combine(as_of, datetime.min.time()) - r["last"].to_pydatetime()).days
             label = rfm_label(rec, int(r["orders"]))
             figures = {"recency_days": rec, "orders": int(r["orders"]), "total_spend": round(float(r["spend"]), 2)}
-            s.add(m.SnapshotLabel(snapshot_id=snap.id, customer_id=str(cid), taxonomy="rfm_segment", label=label,
-                                  rule_id=f"rfm.{label}", figures=json.dumps(figures),
-                                  text=f"{label}: {rec} days since last purchase, {int(r['orders'])} orders"))
+            labels.append(dict(snapshot_id=snap.id, customer_id=str(cid), taxonomy="rfm_segment", label=label,
+                               rule_id=f"rfm.{label}", figures=json.dumps(figures),
+                               text=f"{label}: {rec} days since last purchase, {int(r['orders'])} orders"))
             value = "high" if r["spend"] > 150 else ("medium" if r["spend"] > 50 else "low")
-            s.add(m.SnapshotLabel(snapshot_id=snap.id, customer_id=str(cid), taxonomy="value", label=value,
-                                  rule_id=f"value.{value}", figures=json.dumps({"total_spend": round(float(r["spend"]), 2)}),
-                                  text=f"value {value}"))
+            labels.append(dict(snapshot_id=snap.id, customer_id=str(cid), taxonomy="value", label=value,
+                               rule_id=f"value.{value}", figures=json.dumps({"total_spend": round(float(r["spend"]), 2)}),
+                               text=f"value {value}"))
             p_alive = float(np.exp(-rec / 300))
-            s.add(m.SnapshotScore(snapshot_id=snap.id, customer_id=str(cid), model="bg_nbd", p_alive=p_alive,
-                                  expected_purchases_90d=p_alive * r["orders"] / 6, expected_purchases_365d=p_alive * r["orders"] / 1.5,
-                                  clv=round(float(r["spend"]) * p_alive, 2), expected_next_order=as_of + timedelta(days=30),
-                                  next_products=json.dumps(["cd"])))
-            s.add(m.SnapshotFeatures(snapshot_id=snap.id, customer_id=str(cid), data=json.dumps(
-                {"customer_id": str(cid), "name": custs[str(cid)].name, "orders": int(r["orders"]), "total_spend": float(r["spend"])})))
+            scores.append(dict(snapshot_id=snap.id, customer_id=str(cid), model="bg_nbd", p_alive=p_alive,
+                               expected_purchases_90d=p_alive * r["orders"] / 6,
+                               expected_purchases_365d=p_alive * r["orders"] / 1.5,
+                               clv=round(float(r["spend"]) * p_alive, 2), expected_next_order=as_of + timedelta(days=30),
+                               next_products=json.dumps(["cd"])))
+            feats.append(dict(snapshot_id=snap.id, customer_id=str(cid), data=json.dumps(
+                {"name": custs[str(cid)].name, "orders": int(r["orders"]), "total_spend": float(r["spend"])})))
             for tax, lab in (("rfm_segment", label), ("value", value)):
                 c = counts.setdefault(f"{tax}\x1f{lab}", [0, 0.0])
                 c[0] += 1
                 c[1] += float(r["spend"])
+        s.execute(insert(m.SnapshotLabel), labels)
+        s.execute(insert(m.SnapshotScore), scores)
+        s.execute(insert(m.SnapshotFeatures), feats)
         n = len(per)
         for key, (cnt, rev) in counts.items():
             tax, lab = key.split("\x1f")

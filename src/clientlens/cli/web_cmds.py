@@ -1,9 +1,121 @@
-"""Command group (placeholder until its issue lands)."""
+"""``clientlens serve``, ``clientlens users add|list|role`` and ``clientlens tokens create|list|revoke``."""
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from rich.table import Table
+
+from clientlens.cli.common import app_context, console
+from clientlens.errors import ConfigError
+
+ROLE_HELP = "admin, analyst or agent (see docs/api.md for what each may do)"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    """Add serve, users and tokens to the root app."""
+
+    @app.command("serve")
+    def serve(ctx: typer.Context,
+              host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+              port: int = typer.Option(8000, "--port", help="Port to listen on."),
+              workers: int = typer.Option(1, "--workers", help="Worker processes (PostgreSQL stores)."),
+              log_level: str = typer.Option("info", "--log-level")) -> None:
+        """Run the web app and the REST API (uvicorn)."""
+        import uvicorn
+
+        from clientlens.api.app import create_app
+
+        actx = app_context(ctx)
+        engine = actx.ready_engine()
+        console.print(f"clientlens on http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
+        if workers > 1:
+            console.print("[yellow]--workers > 1 is not supported in-process; running one worker[/yellow]")
+        uvicorn.run(create_app(actx.settings, engine), host=host, port=port, log_level=log_level)
+
+    users = typer.Typer(help="Users of the web app.", no_args_is_help=True)
+    tokens = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+    app.add_typer(users, name="users")
+    app.add_typer(tokens, name="tokens")
+
+    @users.command("add")
+    def users_add(ctx: typer.Context, name: str = typer.Argument(..., help="User name."),
+                  role: str = typer.Option(..., "--role", help=ROLE_HELP),
+                  password_stdin: bool = typer.Option(False, "--password-stdin",
+                                                      help="Read the password from standard input.")) -> None:
+        """Create a user (or reset the password and role of an existing one)."""
+        from clientlens.api.services.auth import add_user, check_role
+        from clientlens.store.db import session_scope
+
+        check_role(role)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if not password:
+            raise ConfigError("empty password (give it on standard input with --password-stdin)")
+        with session_scope(app_context(ctx).ready_engine()) as s:
+            add_user(s, name, role, password, actor="cli")
+        console.print(f"user {name} ({role}) saved")
+
+    @users.command("list")
+    def users_list(ctx: typer.Context) -> None:
+        """List users and their roles."""
+        from sqlalchemy import select
+
+        from clientlens.store import auth_models as am
+        from clientlens.store.db import session_scope
+
+        table = Table("name", "role", "active", "last login")
+        with session_scope(app_context(ctx).ready_engine()) as s:
+            for u in s.scalars(select(am.User).order_by(am.User.name)):
+                table.add_row(u.name, u.role, "yes" if u.active else "no", str(u.last_login_at or "-"))
+        console.print(table)
+
+    @users.command("role")
+    def users_role(ctx: typer.Context, name: str = typer.Argument(...),
+                   role: str = typer.Option(..., "--role", help=ROLE_HELP)) -> None:
+        """Change a user's role (audited)."""
+        from clientlens.api.services.auth import set_role
+        from clientlens.store.db import session_scope
+
+        with session_scope(app_context(ctx).ready_engine()) as s:
+            set_role(s, name, role, actor="cli")
+        console.print(f"user {name} is now {role}")
+
+    @tokens.command("create")
+    def tokens_create(ctx: typer.Context, name: str = typer.Argument(..., help="Name of the integration."),
+                      role: str = typer.Option(..., "--role", help=ROLE_HELP)) -> None:
+        """Create a bearer token; it is printed once and stored only as a hash."""
+        from clientlens.api.services.auth import create_token
+        from clientlens.store.db import session_scope
+
+        with session_scope(app_context(ctx).ready_engine()) as s:
+            token = create_token(s, name, role, actor="cli")
+        console.print(f"token for {name} ({role}); shown only now:", highlight=False)
+        typer.echo(token)
+
+    @tokens.command("list")
+    def tokens_list(ctx: typer.Context) -> None:
+        """List tokens (never their secrets)."""
+        from sqlalchemy import select
+
+        from clientlens.store import auth_models as am
+        from clientlens.store.db import session_scope
+
+        table = Table("id", "name", "role", "prefix", "created", "revoked")
+        with session_scope(app_context(ctx).ready_engine()) as s:
+            for t in s.scalars(select(am.ApiToken).order_by(am.ApiToken.id)):
+                table.add_row(str(t.id), t.name, t.role, t.prefix + "…", str(t.created_at), str(t.revoked_at or "-"))
+        console.print(table)
+
+    @tokens.command("revoke")
+    def tokens_revoke(ctx: typer.Context, token_id: int = typer.Argument(...)) -> None:
+        """Revoke a token by its id."""
+        from clientlens.api.services.auth import revoke_token
+        from clientlens.store.db import session_scope
+
+        with session_scope(app_context(ctx).ready_engine()) as s:
+            revoke_token(s, token_id, actor="cli")
+        console.print(f"token {token_id} revoked")
