@@ -91,7 +91,7 @@ def relationship_audit(session: Session, shop_name: str, settings: Settings, *,
                     "sla_breach", f"{what} SLA breached on conversation #{conv.id} ({conv.channel}), "
                     f"due {due:%Y-%m-%d %H:%M} UTC", due, done))
     names = dict(session.execute(select(m.Customer.external_id, m.Customer.name).where(
-        m.Customer.shop_id == shop.id, m.Customer.external_id.in_(list(found))))) if found else {}
+        m.Customer.shop_id == shop.id, m.Customer.external_id.in_(list(found)))).all()) if found else {}
     findings = [AuditFinding(cid, names.get(cid), ch) for cid, ch in found.items()]
     findings.sort(key=lambda f: (-len(f.changes), f.customer_id))
     return AuditResult(prev_snap.as_of if prev_snap else None, last_snap.as_of if last_snap else None,
