@@ -25,7 +25,9 @@ def label_flows(before: pd.DataFrame, after: pd.DataFrame, *, taxonomy: str | No
         return pd.DataFrame({c: [] for c in FLOW_COLUMNS})
     out = (joined.fillna({"from_label": "", "to_label": ""})
            .groupby(["taxonomy", "from_label", "to_label"]).size().rename("customers").reset_index())
-    out[["from_label", "to_label"]] = out[["from_label", "to_label"]].replace("", None)
+    for col in ("from_label", "to_label"):
+        values = out[col].astype(object)
+        out[col] = pd.Series([None if v == "" else v for v in values], index=out.index, dtype=object)
     out = out.sort_values(["taxonomy", "customers", "from_label", "to_label"],
                           ascending=[True, False, True, True], na_position="first").reset_index(drop=True)
     return out[FLOW_COLUMNS]
