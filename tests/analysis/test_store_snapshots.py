@@ -37,17 +37,23 @@ def generated():  # type: ignore[no-untyped-def]
     return generate_shop(N, seed=3)
 
 
-@pytest.fixture
-def snap_store(store_engine, store_url, generated):  # type: ignore[no-untyped-def]
-    """Two snapshots (EARLY, LATE) of the generated shop saved to the store, EARLY saved twice."""
+@pytest.fixture(scope="module")
+def snapshots(generated):  # type: ignore[no-untyped-def]
     from clientlens.analysis import run_analysis
-    from clientlens.analysis.store_io import save_snapshot
 
     frames = {"customers": generated.customers, "orders": generated.orders,
               "order_lines": generated.order_lines, "products": generated.products}
-    for as_of in (EARLY, LATE, EARLY):  # the third run replaces the first
-        snap = run_analysis(frames, shop=SHOP, as_of=date.fromisoformat(as_of), scores=False)
-        save_snapshot(store_engine, snap)
+    return {as_of: run_analysis(frames, shop=SHOP, as_of=date.fromisoformat(as_of), scores=False)
+            for as_of in (EARLY, LATE)}
+
+
+@pytest.fixture
+def snap_store(store_engine, store_url, snapshots):  # type: ignore[no-untyped-def]
+    """Two snapshots (EARLY, LATE) of the generated shop saved to the store, EARLY saved twice."""
+    from clientlens.analysis.store_io import save_snapshot
+
+    for as_of in (EARLY, LATE, EARLY):  # the third save replaces the first
+        save_snapshot(store_engine, snapshots[as_of])
     return store_engine, store_url
 
 
@@ -118,7 +124,7 @@ def test_segments_customer_and_export_commands(snap_store, tmp_path: Path) -> No
     assert code == 0
     rows = json.loads(out)
     assert {r["taxonomy"] for r in rows} == {"rfm_segment"}
-    assert sum(r["customers"] for r in rows) == int((snap_buyers(engine)))
+    assert sum(r["customers"] for r in rows) == int(snap_buyers(engine))
     assert sum(r["revenue_share"] for r in rows) == pytest.approx(1.0)
 
     code, out = _cli(url, "segments", "--shop", SHOP, "--format", "csv")
