@@ -79,43 +79,46 @@ def detect_decimal(values: pl.Series) -> str:
     return "," if comma > 0 and dot == 0 else "."
 
 
-def money_parts(col: str, decimal: str) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
-    """(valid, negative, integer digits, fraction digits) of amounts written as text."""
-    s = pl.col(col).str.replace_all(r"[\s\u00a0'$€£¥]", "")
+def _clean_amounts(col: str, decimal: str, values: pl.Series | None) -> pl.Expr:
+    """Amount text normalised to ``[-]digits[.digits]`` (null when the layout is not an amount).
+
+    Thousands separators and currency signs are only handled (with a regex) when the column has any.
+    """
+    s = pl.col(col).str.strip_chars()
+    plain = values is not None and decimal == "." and not bool(
+        values.str.contains(r"[,\s'$€£¥]").fill_null(False).any())
+    if plain:
+        return s
+    s = s.str.replace_all(r"[\s\u00a0'$€£¥]", "")
     if decimal == ",":
-        valid = s.str.contains(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d*)?$|^[+-]?,\d+$")
-        s = s.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
+        ok = s.str.contains(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d*)?$|^[+-]?,\d+$")
+        s = s.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
     else:
-        valid = s.str.contains(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d*)?$|^[+-]?\.\d+$")
+        ok = s.str.contains(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d*)?$|^[+-]?\.\d+$")
         s = s.str.replace_all(",", "", literal=True)
-    neg = s.str.starts_with("-")
-    ints = s.str.extract(r"^[+-]?(\d*)", 1).fill_null("")
-    frac = s.str.extract(r"\.(\d*)$", 1).fill_null("")
-    return valid.fill_null(False), neg.fill_null(False), ints, frac
+    return pl.when(ok).then(s).otherwise(None)
 
 
-def minor_units(col: str, decimal: str, exp: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(minor units Int64, valid, too-many-digits) for text amounts; half-up rounding past the exponent."""
-    valid, neg, ints, frac = money_parts(col, decimal)
-    big = ints.str.len_chars() > 15
-    ok = valid & ~big
-    padded = (frac + pl.lit("0000000000"))
-    kept = padded.str.slice(0, exp)
-    round_up = padded.str.slice(exp, 1).cast(pl.Int64, strict=False).fill_null(0) >= 5
-    int_val = pl.when(ints == "").then(pl.lit("0")).otherwise(ints).cast(pl.Int64, strict=False)
-    kept_val = pl.when(kept == "").then(pl.lit("0")).otherwise(kept).cast(pl.Int64, strict=False)
-    scale = pl.lit(10, dtype=pl.Int64).pow(exp.cast(pl.Int64)).cast(pl.Int64)
-    mag = int_val * scale + kept_val + round_up.cast(pl.Int64)
-    value = pl.when(ok).then(pl.when(neg).then(-mag).otherwise(mag)).otherwise(None)
-    return value, valid, big
+def _decimal(col: str, decimal: str, values: pl.Series | None) -> pl.Expr:
+    return _clean_amounts(col, decimal, values).cast(pl.Decimal(38, 10), strict=False)
 
 
-def number(col: str, decimal: str) -> tuple[pl.Expr, pl.Expr]:
+def minor_units(col: str, decimal: str, exp: pl.Expr, values: pl.Series | None = None,
+                ) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(minor units Int64, valid, too big) for text amounts: exact decimal arithmetic (never a
+    binary float), scaled by the currency exponent, rounded half away from zero."""
+    dec = _decimal(col, decimal, values)
+    scaled = dec * pl.lit(10, dtype=pl.Int64).pow(exp.cast(pl.Int64))
+    half = pl.when(dec < 0).then(pl.lit(-0.5)).otherwise(pl.lit(0.5)).cast(pl.Decimal(38, 10))
+    big = dec.abs() > pl.lit(10**15).cast(pl.Decimal(38, 10))
+    minor = pl.when(big).then(None).otherwise((scaled + half).cast(pl.Int64, strict=False))
+    return minor, dec.is_not_null(), big.fill_null(False)
+
+
+def number(col: str, decimal: str, values: pl.Series | None = None) -> tuple[pl.Expr, pl.Expr]:
     """(Float64 value, valid) for quantities and rates (not money)."""
-    valid, neg, ints, frac = money_parts(col, decimal)
-    text = pl.when(neg).then(pl.lit("-")).otherwise(pl.lit("")) + \
-        pl.when(ints == "").then(pl.lit("0")).otherwise(ints) + pl.lit(".") + frac + pl.lit("0")
-    return pl.when(valid).then(text.cast(pl.Float64, strict=False)).otherwise(None), valid
+    dec = _decimal(col, decimal, values)
+    return dec.cast(pl.Float64), dec.is_not_null()
 
 
 def choose_format(values: pl.Series, formats: tuple[str, ...]) -> str:

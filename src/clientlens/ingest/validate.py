@@ -50,94 +50,92 @@ def _rule(cond: pl.Expr, rule: str, message: str) -> tuple[pl.Expr, str, str]:
 
 def _checks_for(col: Col, header: str, values: pl.Series, opts: ParseOptions, settings: Settings,
                 now: datetime) -> tuple[pl.Expr | None, list[tuple[pl.Expr, str, str]]]:
-    """(typed expression, [(failing condition, rule, message)]) for one canonical column."""
+    """(typed expression, [(failing condition, rule, message)]) for one canonical column.
+
+    The typed value is materialised once as ``_t_<name>``; the checks only read that column and the
+    presence flag ``_p_<header>`` (so no parser runs twice).
+    """
+    T = pl.col(f"_t_{col.name}")
+    present = pl.col(f"_p_{header}")
     src = pl.col(header)
-    present = src.is_not_null() & (src.str.strip_chars() != "")
     checks: list[tuple[pl.Expr, str, str]] = []
     if col.required:
         checks.append(_rule(~present, "missing", f"{col.name} is required"))
     typ = col.type
     typed: pl.Expr | None
     if typ in ("id", "str"):
-        typed = pl.when(present).then(src.str.strip_chars()).otherwise(None)
+        typed = pl.when(src.str.strip_chars() != "").then(src.str.strip_chars()).otherwise(None)
     elif typ == "text":
-        typed = pl.when(present).then(src).otherwise(None)
+        typed = pl.when(src.str.strip_chars() != "").then(src).otherwise(None)
     elif typ in ("date", "datetime"):
-        parsed = P.datetime_expr(header, values, opts.date_format, opts.timezone)
+        typed = P.datetime_expr(header, values, opts.date_format, opts.timezone)
         fmt = opts.date_format or "a date such as 2024-03-31"
-        checks.append(_rule(present & parsed.is_null(), "date", f"not a date (expected {fmt})"))
-        checks.append(_rule(parsed > pl.lit(now), "future_date",
-                            f"date is after now ({now:%Y-%m-%d %H:%M} UTC)"))
-        typed = parsed.dt.date() if typ == "date" else parsed
+        checks.append(_rule(present & T.is_null(), "date", f"not a date (expected {fmt})"))
+        checks.append(_rule(T > pl.lit(now), "future_date", f"date is after now ({now:%Y-%m-%d %H:%M} UTC)"))
     elif typ == "money":
-        typed = None  # needs the currency: see _money
-    elif typ in ("number", "rate"):
-        dec = opts.decimal or P.detect_decimal(values)
-        num, ok = P.number(header, dec)
-        checks.append(_rule(present & ~ok, "number", f"{col.name} is not a number"))
-        if typ == "number":
-            checks.append(_rule(num < 0, "negative", f"{col.name} is negative"))
-            checks.append(_rule(num > settings.ingest.max_quantity, "absurd",
-                                f"{col.name} above the maximum {settings.ingest.max_quantity:g}"))
-            typed = num.round(3)
-        else:
-            checks.append(_rule(num <= 0, "rate", "rate_to_reporting must be above 0"))
-            typed = pl.when(ok & present).then(src.str.strip_chars().str.replace(",", ".", literal=True))
+        typed = None  # needs the currency: see _money_checks
+    elif typ == "number":
+        num, _ = P.number(header, opts.decimal or P.detect_decimal(values), values)
+        typed = num.round(3)
+        checks.append(_rule(present & T.is_null(), "number", f"{col.name} is not a number"))
+        checks.append(_rule(T < 0, "negative", f"{col.name} is negative"))
+        checks.append(_rule(T > settings.ingest.max_quantity, "absurd",
+                            f"{col.name} above the maximum {settings.ingest.max_quantity:g}"))
+    elif typ == "rate":
+        num, ok = P.number(header, opts.decimal or P.detect_decimal(values), values)
+        typed = pl.when(ok & (num > 0)).then(src.str.strip_chars().str.replace(",", ".", literal=True))
+        checks.append(_rule(present & T.is_null(), "rate", "rate_to_reporting must be a number above 0"))
     elif typ == "int":
-        num = src.str.strip_chars().cast(pl.Int64, strict=False)
-        checks.append(_rule(present & num.is_null(), "number", f"{col.name} is not a whole number"))
-        typed = num
+        typed = src.str.strip_chars().cast(pl.Int64, strict=False)
+        checks.append(_rule(present & T.is_null(), "number", f"{col.name} is not a whole number"))
     elif typ == "bool":
-        val, ok = P.bool_expr(header)
-        checks.append(_rule(~ok, "bool", f"{col.name}: expected yes/no, true/false or 1/0"))
-        typed = val
+        typed, _ = P.bool_expr(header)
+        checks.append(_rule(present & T.is_null(), "bool", f"{col.name}: expected yes/no, true/false or 1/0"))
     elif typ == "currency":
         default = (opts.currency or settings.ingest.default_currency).upper()
-        typed = pl.when(present).then(src.str.strip_chars().str.to_uppercase()).otherwise(pl.lit(default))
+        typed = pl.when(src.str.strip_chars() != "").then(src.str.strip_chars().str.to_uppercase()) \
+            .otherwise(pl.lit(default))
         known = P.currency_exponents().get_column("_cur").to_list()
-        checks.append(_rule(~typed.is_in(known), "currency", "unknown currency (not an ISO 4217 code)"))
+        checks.append(_rule(~T.is_in(known), "currency", "unknown currency (not an ISO 4217 code)"))
     elif typ == "country":
-        typed = pl.when(present).then(src.str.strip_chars().str.to_uppercase()).otherwise(None)
-        checks.append(_rule(present & ~typed.is_in(sorted(P.country_codes())), "country",
+        typed = pl.when(src.str.strip_chars() != "").then(src.str.strip_chars().str.to_uppercase()).otherwise(None)
+        checks.append(_rule(present & ~T.is_in(sorted(P.country_codes())), "country",
                             "unknown country (expected an ISO 3166 alpha-2 code such as CZ)"))
     elif typ == "channel":
         typed = P.channel_expr(header)
-    elif typ == "status":
-        mapped = P.mapped_expr(header, P.STATUSES)
-        checks.append(_rule(present & mapped.is_null(), "status",
-                            "status must be completed, returned or cancelled"))
-        typed = mapped.fill_null("completed")
-    elif typ == "direction":
-        mapped = P.mapped_expr(header, P.DIRECTIONS)
-        checks.append(_rule(present & mapped.is_null(), "direction", "direction must be inbound or outbound"))
-        typed = mapped.fill_null("inbound")
+    elif typ in ("status", "direction"):
+        table, default = (P.STATUSES, "completed") if typ == "status" else (P.DIRECTIONS, "inbound")
+        mapped = P.mapped_expr(header, table)
+        typed = pl.when(src.str.strip_chars() != "").then(mapped).otherwise(pl.lit(default))
+        words = "completed, returned or cancelled" if typ == "status" else "inbound or outbound"
+        checks.append(_rule(T.is_null(), typ, f"{typ} must be {words}"))
     elif typ == "kind":
         typed = src.str.strip_chars().str.to_lowercase()
-        checks.append(_rule(present & ~typed.is_in(["csat", "nps"]), "kind", "kind must be csat or nps"))
+        checks.append(_rule(present & ~T.is_in(["csat", "nps"]), "kind", "kind must be csat or nps"))
     else:  # pragma: no cover - a spec typo
         raise ValueError(f"unknown column type {typ}")
     return typed, checks
 
 
 def _money_checks(col: Col, header: str, values: pl.Series, opts: ParseOptions, settings: Settings,
-                  entity: str) -> tuple[pl.Expr, list[tuple[pl.Expr, str, str]]]:
+                  entity: str) -> tuple[dict[str, pl.Expr], list[tuple[pl.Expr, str, str]]]:
     dec = opts.decimal or P.detect_decimal(values)
     exp = pl.col("_exp").fill_null(2)
-    minor, valid, big = P.minor_units(header, dec, exp)
-    present = pl.col(header).is_not_null() & (pl.col(header).str.strip_chars() != "")
+    minor, _, big = P.minor_units(header, dec, exp, values)
+    T, BIG = pl.col(f"_t_{col.name}"), pl.col(f"_big_{col.name}")
+    present = pl.col(f"_p_{header}")
     limit = pl.lit(settings.ingest.max_amount) * pl.lit(10.0).pow(exp)
     checks = [
-        _rule(present & ~valid, "amount", f"{col.name} is not an amount (decimal {dec!r})"),
-        _rule(present & (big | (minor.abs().cast(pl.Float64) > limit)), "absurd",
+        _rule(present & T.is_null() & ~BIG, "amount", f"{col.name} is not an amount (decimal {dec!r})"),
+        _rule(present & (BIG | (T.abs().cast(pl.Float64) > limit)), "absurd",
               f"{col.name} above the maximum {settings.ingest.max_amount:g}"),
     ]
-    negative = minor < 0
     if entity == "orders" and col.name == "total":
-        negative = negative & (pl.col("status") != "returned")
-        checks.append(_rule(negative, "negative", "total is negative and the order is not a return"))
+        checks.append(_rule((T < 0) & (pl.col("_t_status") != "returned"), "negative",
+                            "total is negative and the order is not a return"))
     else:
-        checks.append(_rule(negative, "negative", f"{col.name} is negative"))
-    return minor, checks
+        checks.append(_rule(T < 0, "negative", f"{col.name} is negative"))
+    return {f"_t_{col.name}": minor, f"_big_{col.name}": big}, checks
 
 
 def validate(raw: RawTable, entity: str, *, mapping: Mapping, options: ParseOptions, settings: Settings,
@@ -169,16 +167,17 @@ def validate(raw: RawTable, entity: str, *, mapping: Mapping, options: ParseOpti
             typed["status"] = pl.lit("completed")
     if layout == "cdnow" and "customer_id" in typed:  # zero-padded numbers, as the literature reads them
         typed["customer_id"] = typed["customer_id"].str.strip_chars_start("0")
-    # Pass 1: typed non-money columns; pass 2: money needs currency exponent and status.
-    stage = base.with_columns(**{f"_t_{k}": v for k, v in typed.items()})
+    # Pass 1: presence and typed non-money columns; pass 2: money (needs currency exponent and status).
+    stage = base.with_columns(
+        (pl.col(h).is_not_null() & (pl.col(h).str.strip_chars() != "")).alias(f"_p_{h}") for h in raw.headers)
+    stage = stage.with_columns(**{f"_t_{k}": v for k, v in typed.items()})
     if entity in MONEY_ENTITIES:
-        stage = stage.with_columns(pl.col("_t_currency").alias("_cur")).join(
-            P.currency_exponents(), on="_cur", how="left").rename({"_cur": "_cur_"})
-        stage = stage.with_columns(pl.col("_t_status").alias("status") if "status" in cols else pl.lit(None).alias("status"))
+        stage = stage.join(P.currency_exponents().rename({"_cur": "_t_currency"}), on="_t_currency", how="left",
+                           maintain_order="left")
         for name, header in columns.items():
             if cols[name].type == "money":
-                expr, cks = _money_checks(cols[name], header, base.get_column(header), options, settings, entity)
-                stage = stage.with_columns(expr.alias(f"_t_{name}"))
+                exprs, cks = _money_checks(cols[name], header, base.get_column(header), options, settings, entity)
+                stage = stage.with_columns(**exprs)
                 checks.extend((header, c, r, m) for c, r, m in cks)
     # Evaluate every check at once, then cut rejections out per check.
     flags = stage.select(pl.col("_row"), *[c.alias(f"_c{i}") for i, (_, c, _, _) in enumerate(checks)])
@@ -196,8 +195,8 @@ def validate(raw: RawTable, entity: str, *, mapping: Mapping, options: ParseOpti
             pl.lit(message).alias("message"), *fields))
     bad = flags.select(any_bad.alias("bad")).get_column("bad") if checks else pl.Series([False] * base.height)
     rejections = concat_rejections([raw.rejections, *frames])
-    out_cols = [pl.col(f"_t_{k}").alias(k) for k in typed] + [
-        pl.col(f"_t_{k}").alias(k) for k, c in columns.items() if cols[k].type == "money"]
+    out_cols = [(pl.col(f"_t_{k}").dt.date() if k in cols and cols[k].type == "date" else pl.col(f"_t_{k}")).alias(k)
+                for k in typed] + [pl.col(f"_t_{k}").alias(k) for k in columns if cols[k].type == "money"]
     frame = stage.filter(~bad).select(pl.col("_row"), pl.col("_line"), *out_cols)
     for name in cols:  # every canonical column present (null when the file lacks it)
         if name not in frame.columns:

@@ -1,0 +1,188 @@
+"""Import benchmark: N generated order lines from CSV into SQLite and PostgreSQL.
+
+Measures ``clientlens.ingest.import_file`` (reading, encoding detection, vectorised validation, keys,
+per-batch lookups, atomic batches) against the raw load of the same rows into the same tables with
+the same keys and indexes: SQLite via Python's csv module + ``executemany`` in one transaction,
+PostgreSQL via ``COPY``. Prints rows/s and the ratio; writes the figures to docs/import.md.
+
+    .venv/bin/python bench/import_bench.py            # 1,000,000 lines
+    .venv/bin/python bench/import_bench.py --quick    # 100,000 lines
+    .venv/bin/python bench/import_bench.py --pg-url postgresql://user:pw@host/db
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import re
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from clientlens.config import load_settings
+from clientlens.ingest import import_file
+from clientlens.store.db import make_engine, normalise_url, session_scope, upgrade
+from clientlens.store.repository import get_or_create_shop
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "import.md"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+SHOP = "bench"
+
+
+def generate(path: Path, lines: int, seed: int = 42) -> tuple[Path, Path]:
+    """Order lines (~3 per order) and the orders they belong to, seeded."""
+    rnd = random.Random(seed)
+    orders_path = path.with_name("orders.csv")
+    n_orders = max(1, lines // 3)
+    n_products = 5000
+    with orders_path.open("w", newline="") as fo:
+        w = csv.writer(fo)
+        w.writerow(["order_id", "customer_id", "order_date", "total", "currency"])
+        for i in range(n_orders):
+            w.writerow([f"O{i:08d}", f"C{rnd.randrange(n_orders // 4 + 1):07d}",
+                        f"2024-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d} {rnd.randint(8, 20):02d}:00:00",
+                        f"{rnd.randint(100, 50000) / 100:.2f}", "EUR"])
+    with path.open("w", newline="") as fl:
+        w = csv.writer(fl)
+        w.writerow(["order_id", "product_id", "product_name", "category", "quantity", "unit_price", "discount",
+                    "is_new_arrival"])
+        for i in range(lines):
+            order = min(i // 3, n_orders - 1)
+            p = rnd.randrange(n_products)
+            w.writerow([f"O{order:08d}", f"P{p:05d}", f"Product {p}", f"cat{p % 40}", rnd.randint(1, 5),
+                        f"{rnd.randint(50, 20000) / 100:.2f}", "0.00" if rnd.random() < 0.8 else "1.00",
+                        "true" if rnd.random() < 0.1 else "false"])
+    return path, orders_path
+
+
+def raw_sqlite(engine: Engine, shop_id: int, path: Path) -> int:
+    """csv module + executemany in one transaction, same table, keys and indexes."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        orders = dict(cur.execute("SELECT external_id, id FROM orders WHERE shop_id = ?", (shop_id,)).fetchall())
+        products = dict(cur.execute("SELECT external_id, id FROM products WHERE shop_id = ?", (shop_id,)).fetchall())
+        with path.open(newline="") as fh:
+            reader = csv.reader(fh)
+            next(reader)
+            rows = ((shop_id, f"{r[0]}|{r[1]}|{i}", orders[r[0]], products[r[1]], float(r[4]),
+                     int(r[5].replace(".", "")), int(r[6].replace(".", "")), r[7] == "true")
+                    for i, r in enumerate(reader))
+            cur.executemany("INSERT INTO order_lines (shop_id, external_id, order_id, product_id, quantity, "
+                            "unit_price_minor, discount_minor, is_new_arrival) VALUES (?,?,?,?,?,?,?,?)", rows)
+        raw.commit()
+        return int(cur.execute("SELECT COUNT(*) FROM order_lines").fetchone()[0])
+    finally:
+        raw.close()
+
+
+def raw_pg(engine: Engine, shop_id: int, path: Path) -> int:
+    """COPY of the same rows (ids resolved from the keys), one transaction."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("SELECT external_id, id FROM orders WHERE shop_id = %s", (shop_id,))
+        orders = dict(cur.fetchall())
+        cur.execute("SELECT external_id, id FROM products WHERE shop_id = %s", (shop_id,))
+        products = dict(cur.fetchall())
+        with path.open(newline="") as fh, cur.copy(  # type: ignore[attr-defined]
+                "COPY order_lines (shop_id, external_id, order_id, product_id, quantity, unit_price_minor, "
+                "discount_minor, is_new_arrival) FROM STDIN") as cp:
+            reader = csv.reader(fh)
+            next(reader)
+            for i, r in enumerate(reader):
+                cp.write_row((shop_id, f"{r[0]}|{r[1]}|{i}", orders[r[0]], products[r[1]], r[4],
+                              int(r[5].replace(".", "")), int(r[6].replace(".", "")), r[7] == "true"))
+        raw.commit()
+        cur.execute("SELECT COUNT(*) FROM order_lines")
+        return int(cur.fetchone()[0])
+    finally:
+        raw.close()
+
+
+def run_backend(name: str, engine: Engine, lines_csv: Path, orders_csv: Path, n: int) -> dict[str, float]:
+    settings = load_settings(search_cwd=False)
+    upgrade(engine)
+    print(f"[{name}] setting up: importing {n // 3:,} orders (not timed)")
+    import_file(engine, SHOP, "orders", orders_csv, settings=settings)
+    with session_scope(engine) as s:
+        shop_id = get_or_create_shop(s, SHOP).id
+    # Validated first (it also creates the products the raw load needs), then the lines are cleared.
+    t0 = time.perf_counter()
+    rep = import_file(engine, SHOP, "order-lines", lines_csv, settings=settings)
+    validated = time.perf_counter() - t0
+    assert rep.inserted == n and rep.rejected == 0, rep.counts()
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM order_lines"))
+    if name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("VACUUM")
+    t0 = time.perf_counter()
+    got = raw_sqlite(engine, shop_id, lines_csv) if name == "sqlite" else raw_pg(engine, shop_id, lines_csv)
+    raw = time.perf_counter() - t0
+    assert got == n
+    out = {"validated_s": validated, "raw_s": raw, "validated_rps": n / validated, "raw_rps": n / raw}
+    out["ratio"] = out["validated_rps"] / out["raw_rps"]
+    print(f"[{name}] import_file (validated): {validated:6.2f} s  {out['validated_rps']:>10,.0f} rows/s")
+    print(f"[{name}] raw load              : {raw:6.2f} s  {out['raw_rps']:>10,.0f} rows/s")
+    print(f"[{name}] ratio validated/raw   : {out['ratio']:.2f}x  (goal >= 0.5x)")
+    return out
+
+
+def write_doc(results: dict[str, dict[str, float]], n: int) -> None:
+    lines = [BEGIN, "", f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {n:,} order lines, "
+             f"{os.cpu_count()} cores (`bench/import_bench.py{' --quick' if n < 1_000_000 else ''}`):", "",
+             "| store | import_file (validated) rows/s | raw load rows/s | ratio |",
+             "|---|---:|---:|---:|"]
+    for name, r in results.items():
+        raw = "csv + executemany" if name == "sqlite" else "COPY"
+        lines.append(f"| {name} | {r['validated_rps']:,.0f} | {r['raw_rps']:,.0f} ({raw}) | {r['ratio']:.2f}x |")
+    lines += ["", END]
+    doc = DOC.read_text("utf-8") if DOC.exists() else f"# Import\n\n## Benchmark\n\n{BEGIN}\n{END}\n"
+    doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), "\n".join(lines), doc, flags=re.S)
+    DOC.write_text(doc, "utf-8")
+    print(f"figures written to {DOC}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="100,000 lines instead of 1,000,000")
+    ap.add_argument("--rows", type=int, default=None)
+    ap.add_argument("--pg-url", default=os.environ.get("CLIENTLENS_TEST_PG_URL"))
+    ap.add_argument("--no-doc", action="store_true", help="do not write docs/import.md")
+    args = ap.parse_args()
+    n = args.rows or (100_000 if args.quick else 1_000_000)
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        lines_csv, orders_csv = generate(Path(tmp) / "order_lines.csv", n)
+        print(f"generated {n:,} order lines ({lines_csv.stat().st_size / 1e6:.0f} MB)")
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        results["sqlite"] = run_backend("sqlite", engine, lines_csv, orders_csv, n)
+        engine.dispose()
+        if args.pg_url:
+            base = make_url(normalise_url(args.pg_url))
+            name = f"cl_bench_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(base, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
+                results["postgresql"] = run_backend("postgresql", engine, lines_csv, orders_csv, n)
+                engine.dispose()
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        else:
+            print("PostgreSQL skipped: give --pg-url or set CLIENTLENS_TEST_PG_URL")
+    if not args.no_doc:
+        write_doc(results, n)
+
+
+if __name__ == "__main__":
+    main()
