@@ -51,6 +51,9 @@ def test_utf8_bom_headers_and_names(url: str, engine: Engine) -> None:
     assert sorted(rows(engine, "SELECT external_id, name, email, country FROM customers")) == [
         ("B1", "Chloé Durand", "chloe@example.fr", "FR"), ("B2", "Nguyễn Thị Lan", "lan@example.vn", "VN"),
         ("B3", "Oliver Smith", "oliver@example.co.uk", "GB")]
+    # The same with the encoding given: the BOM still does not end up in the first header.
+    res = run_cli(url, "import", "customers", str(VALID / "customers_utf8_bom.csv"), "--encoding", "utf-8")
+    assert res.code == 0 and "3 0 0 3 0" in res.out, res.out
 
 
 def test_cp1258_and_latin1_are_detected(url: str, engine: Engine) -> None:

@@ -67,8 +67,6 @@ def first_rejections(frame: pl.DataFrame, file: str, n: int) -> list[Rejection]:
 def quarantine_path(input_path: str | Path, directory: str | Path | None = None) -> Path:
     """``<input name>.rejected.csv`` in ``directory`` (default: the current directory)."""
     name = Path(input_path).name
-    if name.endswith(".gz"):
-        name = name[:-3]
     return Path(directory or ".") / f"{name}.rejected.csv"
 
 

@@ -169,6 +169,8 @@ class CsvSource:
             raise InputError(f"{source}: empty file (no header, no rows)")
         _check_binary(data, source)
         text, encoding = decode(data, options.encoding, source)
+        if text.startswith("\ufeff"):  # a BOM left by an explicit --encoding utf-8
+            text, encoding = text[1:], f"{encoding} (BOM)"
         if not text.strip():
             raise InputError(f"{source}: empty file (no header, no rows)")
         delim = options.delimiter or sniff_delimiter(text)
