@@ -66,7 +66,7 @@ def lorenz_points(features: pd.DataFrame, points: int) -> pd.DataFrame:
         return pd.DataFrame({"customers_share": [0.0, 1.0], "revenue_share": [0.0, 1.0]})
     cum = np.concatenate([[0.0], np.cumsum(x)])
     k = np.unique(np.rint(np.linspace(0, n, min(points, n + 1))).astype("int64"))
-    return pd.DataFrame({"customers_share": k / n, "revenue_share": np.clip(cum[k] / total, 0.0, 1.0)})
+    return pd.DataFrame({"customers_share": k / n, "revenue_share": np.clip(cum[k] / cum[-1], 0.0, 1.0)})
 
 
 def pareto_stats(features: pd.DataFrame, top_share: float) -> dict[str, float]:
