@@ -34,16 +34,79 @@ from clientlens.models._data import Design, frt_arrays
 from clientlens.models._special import betaln, log1mexp, log_hyp2f1_euler
 
 
+def hyp2f1_one(b: Any, c: Any, z: Any) -> np.ndarray:
+    """2F1(1, b; c; z) for c > b > 0 and 0 <= z < 1 (a convergent series of positive terms, >= 1).
+
+    scipy's hyp2f1 is used first; where it fails (it returns inf for some integer c - 1 - b and near
+    z = 1) the value comes from the series (z <= 0.99) or from the z -> 1 - z connection formula
+    (Abramowitz & Stegun 15.3.6 with a = 1):
+    F = (c-1)/(c-1-b) 2F1(1, b; b-c+2; 1-z) + (1-z)^(c-1-b) z^(1-c) G(c) G(b+1-c) / G(b),
+    averaged over c -/+ 1e-3 around the pole where c - 1 - b is (nearly) a whole number.
+    """
+    b, c, z = (np.atleast_1d(np.asarray(v, float)) for v in np.broadcast_arrays(b, c, z))
+    with np.errstate(all="ignore"):
+        val = np.asarray(hyp2f1(1.0, b, c, z), dtype=float)
+        bad = ~np.isfinite(val) | (val < 1.0 - 1e-9)
+        if bad.any():
+            bb, cb, zb = b[bad], c[bad], z[bad]
+            fix = np.empty(len(bb))
+            near = zb > 0.99
+            if (~near).any():
+                fix[~near] = _series_one(bb[~near], cb[~near], zb[~near])
+            if near.any():
+                fix[near] = _connection_one(bb[near], cb[near], zb[near])
+            still = ~np.isfinite(fix) | (fix < 1.0 - 1e-9)
+            if still.any():
+                fix[still] = _series_one(bb[still], cb[still], zb[still])
+            val[bad] = fix
+    return val
+
+
+def _connection_one(b: np.ndarray, c: np.ndarray, z: np.ndarray) -> np.ndarray:
+    d = c - 1 - b
+    whole = np.abs(d - np.round(d)) < 1e-3
+    if whole.any():
+        shift = np.round(d) - d  # evaluate symmetrically about the whole number
+        lo = _connection_raw(b, np.where(whole, c + shift - 1e-3, c), z)
+        hi = _connection_raw(b, np.where(whole, c + shift + 1e-3, c), z)
+        return np.where(whole, (lo + hi) / 2, lo)
+    return _connection_raw(b, c, z)
+
+
+def _connection_raw(b: np.ndarray, c: np.ndarray, z: np.ndarray) -> np.ndarray:
+    from scipy.special import gammasgn
+
+    d = c - 1 - b
+    y = 1 - z
+    first = (c - 1) / d * hyp2f1(1.0, b, 1 - d, y)
+    lg = gammaln(c) + gammaln(-d) - gammaln(b) + d * np.log(y) + (1 - c) * np.log(z)
+    second = gammasgn(-d) * np.exp(lg)
+    return np.asarray(first + second, dtype=float)
+
+
+def _series_one(b: np.ndarray, c: np.ndarray, z: np.ndarray, max_terms: int = 4000) -> np.ndarray:
+    term = np.ones_like(z)
+    total = np.ones_like(z)
+    ratio = z
+    for k in range(max_terms):
+        ratio = (b + k) / (c + k) * z
+        term = term * ratio
+        total += term
+        if np.all(term < 1e-17 * total):
+            return total
+    return total + term * ratio / (1 - np.minimum(ratio, 1 - 1e-12))
+
+
 def _log_term(x: np.ndarray, u: np.ndarray, r: float, alpha: float, s: float, beta: float) -> np.ndarray:
     """log term(u) of the module docstring (vectorised over x and u)."""
     a1 = r + s + x + 1.0
     with np.errstate(all="ignore"):
         if alpha >= beta:
             z = (alpha - beta) / (alpha + u)
-            F = hyp2f1(1.0, r + x, a1, z)
+            F = hyp2f1_one(r + x, a1, z)
             return np.log(F) - (r + x) * np.log(alpha + u) - s * np.log(beta + u)  # type: ignore[no-any-return]
         z = (beta - alpha) / (beta + u)
-        F = hyp2f1(1.0, s + 1.0, a1, z)
+        F = hyp2f1_one(s + 1.0, a1, z)
         return np.log(F) + (1.0 - r - x) * np.log(alpha + u) - (s + 1.0) * np.log(beta + u)  # type: ignore[no-any-return]
 
 
