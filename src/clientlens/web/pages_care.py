@@ -10,6 +10,7 @@ from pydantic import ValidationError as PydanticError
 
 from clientlens.api import schemas as s
 from clientlens.api.deps import DbDep, ShopDep
+from clientlens.api.routers.common import Id
 from clientlens.api.services import campaigns, conversations, merges, segments
 from clientlens.errors import ClientlensError
 from clientlens.web.context import PageUser, allow, check_csrf, render
@@ -23,7 +24,7 @@ INBOX_VIEWS = {"unresolved": (None, False), "resolved": ("resolved", False), "al
 @router.get("/shops/{shop}/inbox")
 def inbox(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
           view: Annotated[str, Query(pattern="^(unresolved|resolved|all)$")] = "unresolved",
-          conversation: int | None = None) -> Response:
+          conversation: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None) -> Response:
     allow(user, "customers.read")
     status, everything = INBOX_VIEWS[view]
     page = conversations.inbox(db, request.app.state.settings, shop, status=status, include_resolved=everything,
@@ -33,7 +34,7 @@ def inbox(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
 
 
 @router.get("/shops/{shop}/inbox/{conversation_id}")
-def conversation(request: Request, db: DbDep, shop: ShopDep, conversation_id: int, user: PageUser) -> Response:
+def conversation(request: Request, db: DbDep, shop: ShopDep, conversation_id: Id, user: PageUser) -> Response:
     allow(user, "customers.read")
     current = conversations.detail(db, shop, conversation_id)
     if request.headers.get("hx-request"):
@@ -42,7 +43,7 @@ def conversation(request: Request, db: DbDep, shop: ShopDep, conversation_id: in
 
 
 @router.post("/shops/{shop}/inbox/{conversation_id}/{action}")
-async def conversation_action(request: Request, db: DbDep, shop: ShopDep, conversation_id: int, action: str,
+async def conversation_action(request: Request, db: DbDep, shop: ShopDep, conversation_id: Id, action: str,
                               user: PageUser) -> Response:
     allow(user, "conversations.write")
     await check_csrf(request, user)
@@ -74,7 +75,7 @@ def merges_page(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
 
 
 @router.post("/shops/{shop}/merges/{merge_id}/{decision}")
-async def merge_decide(request: Request, db: DbDep, shop: ShopDep, merge_id: int, decision: str,
+async def merge_decide(request: Request, db: DbDep, shop: ShopDep, merge_id: Id, decision: str,
                        user: PageUser) -> Response:
     allow(user, "merges.write")
     await check_csrf(request, user)

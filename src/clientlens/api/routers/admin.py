@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from clientlens.api import schemas as s
 from clientlens.api.deps import AuditReader, DbDep, OptionalPrincipal, UserAdmin
-from clientlens.api.routers.common import Limit, Offset
+from clientlens.api.routers.common import Id, Limit, Offset
 from clientlens.api.services import auth
 from clientlens.errors import NotFoundError
 from clientlens.store import auth_models as am
@@ -75,7 +75,7 @@ def create_token(db: DbDep, body: s.TokenCreate, who: UserAdmin) -> s.TokenCreat
 
 
 @router.delete("/tokens/{token_id}", response_model=s.Message)
-def revoke_token(db: DbDep, token_id: int, who: UserAdmin) -> s.Message:
+def revoke_token(db: DbDep, token_id: Id, who: UserAdmin) -> s.Message:
     """Revoke a token (audited)."""
     auth.revoke_token(db, token_id, actor=who.actor)
     return s.Message(message="revoked")

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 
 from clientlens.api import schemas as s
 from clientlens.api.deps import ConversationWriter, DbDep, Reader, SettingsDep, ShopDep
-from clientlens.api.routers.common import Limit, Offset
+from clientlens.api.routers.common import Id, Limit, Offset
 from clientlens.api.services import conversations, customers
 
 router = APIRouter(prefix="/shops/{shop}", tags=["interactions"])
 
-ConversationId = Annotated[int, "conversation id"]
+ConversationId = Id
 
 
 @router.get("/interactions", response_model=s.Page[s.InteractionRead])

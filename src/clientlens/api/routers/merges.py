@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from clientlens.api import schemas as s
 from clientlens.api.deps import DbDep, MergeReader, MergeWriter, ShopDep
-from clientlens.api.routers.common import Limit, Offset
+from clientlens.api.routers.common import Id, Limit, Offset
 from clientlens.api.services import merges
 
 router = APIRouter(prefix="/shops/{shop}/merges", tags=["merges"])
@@ -23,12 +23,12 @@ def list_merges(db: DbDep, shop: ShopDep, _: MergeReader, limit: Limit = 50, off
 
 
 @router.post("/{merge_id}/accept", response_model=s.MergeRead)
-def accept(db: DbDep, shop: ShopDep, merge_id: int, who: MergeWriter) -> s.MergeRead:
+def accept(db: DbDep, shop: ShopDep, merge_id: Id, who: MergeWriter) -> s.MergeRead:
     """Accept a suggested merge."""
     return merges.decide(db, shop, merge_id, "accept", actor=who.actor)
 
 
 @router.post("/{merge_id}/undo", response_model=s.MergeRead)
-def undo(db: DbDep, shop: ShopDep, merge_id: int, who: MergeWriter) -> s.MergeRead:
+def undo(db: DbDep, shop: ShopDep, merge_id: Id, who: MergeWriter) -> s.MergeRead:
     """Undo an accepted merge."""
     return merges.decide(db, shop, merge_id, "undo", actor=who.actor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -46,7 +47,9 @@ def export_segment(db: DbDep, shop: ShopDep, who: Exporter, taxonomy: Taxonomy,
     body, n = segments.export_csv(db, shop, taxonomy, label, as_of)
     audit(db, who.actor, "segment_exported", target=f"{taxonomy}={label}", shop=shop.name, detail={"customers": n})
     name = f"{shop.name}-{taxonomy}-{label}.csv".replace("/", "_")
-    return Response(body, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(body, media_type="text/csv", headers={"Content-Disposition": disposition})
 
 
 @router.get("/dashboard")
