@@ -75,3 +75,14 @@ def test_known_layouts_and_alternative_headers(entity: str, headers: list[str], 
 def test_missing_columns_name_the_file_and_what_to_do() -> None:
     with pytest.raises(MissingColumnsError, match=r"x.csv: required column\(s\) total missing for orders"):
         match_columns("orders", ["customer_id", "date"], source="x.csv")
+
+
+def test_line_numbers_count_blank_lines_and_quoted_newlines(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from clientlens.ingest.sources import read_source
+
+    path = tmp_path / "blank.csv"
+    path.write_text('a,b,c\n1,2,3\n\n4,5,6\n\n\n7,"x\ny",9\n8,8\n10,11,12\n\n')
+    raw = read_source(path)
+    assert raw.table.column("a").to_pylist() == ["1", "4", "7", "10"]
+    assert raw.row.tolist() == [1, 2, 3, 5] and raw.line.tolist() == [2, 4, 7, 10]
+    assert raw.rejections.select("row", "line", "rule").rows() == [(4, 9, "field_count")]

@@ -194,9 +194,13 @@ class CsvSource:
         if cut is not None:
             buf, tail = buf[:cut], buf[cut:]
         invalid: list[tuple[int, str, int]] = []
+        blank: list[int] = []
 
         def handler(row: pacsv.InvalidRow) -> str:
-            invalid.append((int(row.number or 0), row.text, int(row.actual_columns)))
+            if not row.text.strip():  # an empty line: not a data row, but it counts as a line
+                blank.append(int(row.number or 0))
+            else:
+                invalid.append((int(row.number or 0), row.text, int(row.actual_columns)))
             return "skip"
 
         try:
@@ -205,18 +209,20 @@ class CsvSource:
                 read_options=pacsv.ReadOptions(use_threads=False, column_names=names, skip_rows=1,
                                                block_size=max(1 << 22, min(len(buf) + 1024, (1 << 31) - 1))),
                 parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"' if quoting else False,
-                                                 newlines_in_values=quoting, invalid_row_handler=handler),
+                                                 newlines_in_values=quoting, invalid_row_handler=handler,
+                                                 ignore_empty_lines=len(names) == 1),
                 convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                      null_values=[""], strings_can_be_null=True,
                                                      quoted_strings_can_be_null=True),
             )
         except pa.ArrowInvalid as exc:
             raise InputError(f"{source}: not a readable table: {exc}") from exc
-        n_records = table.num_rows + len(invalid)
-        # Record numbers (1 = header): the valid rows are the records not reported invalid.
-        bad_numbers = np.array([i[0] for i in invalid], dtype=np.int64)
+        n_records = table.num_rows + len(invalid) + len(blank)
+        # Record numbers (1 = header). Rows read are the records not reported invalid; empty lines
+        # (every field null) are not data rows: data row numbers skip them, line numbers do not.
         all_numbers = np.arange(2, n_records + 2, dtype=np.int64)
-        valid_numbers = np.setdiff1d(all_numbers, bad_numbers, assume_unique=True)
+        read_numbers = np.setdiff1d(all_numbers, np.array(blank + [i[0] for i in invalid], dtype=np.int64),
+                                    assume_unique=True)
         # Extra physical lines inside records (quoted newlines) shift the line numbers after them.
         extra = np.zeros(n_records + 3, dtype=np.int64)
         if quoting and table.num_rows:
@@ -224,14 +230,27 @@ class CsvSource:
             for col in table.columns:
                 counts = pc.count_substring(col, "\n").fill_null(0)
                 nl += counts.to_numpy(zero_copy_only=False).astype(np.int64)
-            extra[valid_numbers] = nl
+            extra[read_numbers] = nl
+        empty = np.ones(table.num_rows, dtype=bool)
+        for col in table.columns:
+            empty &= pc.is_null(col).to_numpy(zero_copy_only=False)
+        if empty.any():
+            blank.extend(read_numbers[empty].tolist())
+            table = table.filter(pa.array(~empty))
+            read_numbers = read_numbers[~empty]
+        data_numbers = np.setdiff1d(all_numbers, np.array(blank, dtype=np.int64), assume_unique=True)
+        valid_numbers = read_numbers
+
+        def row_of(numbers: np.ndarray) -> np.ndarray:
+            return np.searchsorted(data_numbers, numbers) + 1
+
         for num, txt, _ in invalid:
             extra[num] = txt.count("\n")
         shift = np.cumsum(extra)  # newlines inside records up to and including record k
         line_of = np.arange(n_records + 3, dtype=np.int64) + np.concatenate(([0], shift[:-1]))
         for num, txt, ncols in invalid:
             fields = txt.split(delim)
-            rec: dict[str, object] = {"row": num - 1, "line": int(line_of[num]), "column": "",
+            rec: dict[str, object] = {"row": int(row_of(np.array([num]))[0]), "line": int(line_of[num]), "column": "",
                                       "value": txt[:200], "rule": "field_count",
                                       "message": f"{ncols} fields where the header has {len(names)}"}
             rec.update({FIELD_PREFIX + n: (fields[i] if i < len(fields) else None) for i, n in enumerate(names)})
@@ -239,13 +258,13 @@ class CsvSource:
         if tail.strip():
             last_line = int(line_of[n_records + 2])
             snippet = tail.decode("utf-8", errors="replace")
-            rec = {"row": n_records + 1, "line": last_line, "column": "", "value": snippet[:200],
+            rec = {"row": len(data_numbers) + 1, "line": last_line, "column": "", "value": snippet[:200],
                    "rule": "truncated", "message": "the file ends inside this row (unterminated quote)"}
             fields = snippet.split(delim)
             rec.update({FIELD_PREFIX + n: (fields[i] if i < len(fields) else None) for i, n in enumerate(names)})
             rejected.append(rec)
         rej = concat_rejections([pl.DataFrame(rejected, infer_schema_length=None)]) if rejected else empty_rejections()
-        return RawTable(source=source, table=table, row=valid_numbers - 1, line=line_of[valid_numbers],
+        return RawTable(source=source, table=table, row=row_of(valid_numbers), line=line_of[valid_numbers],
                         rejections=rej, encoding=encoding, delimiter=delim)
 
 
