@@ -1,0 +1,40 @@
+"""The ``[models]`` section of the settings as a typed, frozen model."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from clientlens.errors import ConfigError
+
+
+class ModelSettings(BaseModel):
+    """Thresholds and choices of the models layer (documented in ``defaults.toml`` ``[models]``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    transaction_model: Literal["best", "bg_nbd", "pareto_nbd", "mbg_nbd"] = "best"
+    penalizer_coef: float = 0.0
+    min_customers: int = 20
+    min_repeat_buyers: int = 10
+    short_horizon_days: int = 90
+    long_horizon_days: int = 365
+    clv_horizon_months: int = 12
+    monthly_discount_rate: float = 0.01
+    next_products: int = 5
+    recommend_neighbours: int = 200
+    recommend_popularity_alpha: float = 0.5
+    recommend_exclude_purchased: bool = False
+    selection_file: str = "clientlens.models.json"
+
+
+def model_settings(settings: Any) -> ModelSettings:
+    """``settings.models`` (a dict, a :class:`ModelSettings` or None) validated."""
+    raw = getattr(settings, "models", settings)
+    if isinstance(raw, ModelSettings):
+        return raw
+    try:
+        return ModelSettings.model_validate(dict(raw or {}))
+    except Exception as exc:
+        raise ConfigError(f"invalid [models] configuration: {exc}") from exc
