@@ -46,17 +46,17 @@ _ARCHETYPE_ROWS = (
     Archetype(
         id="price_conscious",
         eligible="purchasing customers",
-        behaviour="a share t of the customer's items (order lines) is bought on promotion (line discount "
-                  "10-50%); members t in [0.5, 0.95], others t in [0, 0.25]",
+        behaviour="a share t of the customer's items (lines of completed orders) is bought on promotion "
+                  "(line discount 10-50%); members t in [0.5, 0.95], others t in [0, 0.25]",
         feature="promo_item_share", rule="promo_item_share >= 0.40", threshold=0.40,
         member=(0.50, 0.95), non_member=(0.0, 0.25), grey_zone=(0.28, 0.52),
     ),
     Archetype(
         id="brand_loyal",
         eligible="customers with at least 4 completed orders (regular or lapsing)",
-        behaviour="a share t of items comes from one favourite category, and most of those re-buy 2-4 "
-                  "favourite products; members t in [0.78, 1], others spread their items round-robin "
-                  "over 3-6 categories (t is then at most about 0.4)",
+        behaviour="a share t of items comes from one favourite category, and 70% of those (new arrivals "
+                  "aside) re-buy one of 3 favourite products; members t in [0.78, 1], others spread their "
+                  "items round-robin over 5-8 categories (so at most about 0.4 of their items share one)",
         feature="top_category_share", rule="orders >= 3 and top_category_share >= 0.60", threshold=0.60,
         member=(0.78, 1.0), non_member=(0.0, 0.0), grey_zone=(0.45, 0.72),
     ),
@@ -219,3 +219,11 @@ CHANNEL_WEIGHTS: MappingProxyType[str, dict[str, float]] = MappingProxyType({
     "institutional": {"online": 0.50, "in_store": 0.05, "phone": 0.40, "marketplace": 0.05},
     "international": {"online": 0.68, "in_store": 0.0, "phone": 0.04, "marketplace": 0.28},
 })
+
+
+def archetype_table_markdown() -> str:
+    """The archetype table as Markdown (``docs/generator.md`` embeds it verbatim)."""
+    head = ("| archetype | who can have it | behaviour the generator gives a member | rule that recovers it |\n"
+            "|---|---|---|---|\n")
+    rows = "".join(f"| `{a.id}` | {a.eligible} | {a.behaviour} | `{a.rule}` |\n" for a in ARCHETYPES.values())
+    return head + rows

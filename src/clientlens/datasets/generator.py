@@ -20,7 +20,7 @@ False
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -76,9 +76,12 @@ def _catalogue(seed: int, as_of: date, cfg: GeneratorSettings) -> Catalogue:
                            launches_per_month=cfg.launches_per_category_per_month)
 
 
-def _block(block: int, n: int, cfg: GeneratorSettings, as_of: date, seed: int,
-           cat: Catalogue) -> dict[str, pd.DataFrame]:
-    """All tables (products excepted) of customers ``block * BLOCK_SIZE ..`` (``n`` of them)."""
+def _block(block: int, n: int, cfg: GeneratorSettings, as_of: date, seed: int, cat: Catalogue,
+           service: bool = True) -> dict[str, pd.DataFrame]:
+    """All tables (products excepted) of customers ``block * BLOCK_SIZE ..`` (``n`` of them).
+
+    Without ``service`` the interactions and feedback are not generated (every other table is the same).
+    """
     rng = np.random.default_rng([seed, _STREAM_BLOCK, block])
     first = block * BLOCK_SIZE
     numbers = np.arange(first, first + n)
@@ -88,7 +91,6 @@ def _block(block: int, n: int, cfg: GeneratorSettings, as_of: date, seed: int,
     start64 = np.datetime64(start, "ns")
     end64 = np.datetime64(as_of, "ns") + np.timedelta64(1, "D")
     plan["brand_loyal"] = bought.brand_loyal
-    service = make_service(rng, plan, customers, bought.orders, cfg, start64, end64, numbers)
 
     # account creation: up to 60 days before the first purchase, or any time for a prospect
     lead = rng.uniform(0, 60 * 86400, n).astype("timedelta64[s]").astype("timedelta64[ns]")
@@ -108,11 +110,14 @@ def _block(block: int, n: int, cfg: GeneratorSettings, as_of: date, seed: int,
     truth = truth[["customer_id", *TRUTH_ARCHETYPES, "customer_type", "gender", "birth_date", "income_band",
                    "country", "language", "timezone", "profile", "completed_orders", "borderline",
                    "consents_withdrawn"]]
-    for frame, col in ((bought.orders, "order_date"), (service.interactions, "occurred_at"),
-                       (service.feedback, "submitted_at")):
-        frame[col] = pd.to_datetime(frame[col]).dt.floor("s")
-    return {"customers": customers, "orders": bought.orders, "order_lines": bought.lines,
-            "interactions": service.interactions, "feedback": service.feedback, "truth": truth}
+    out = {"customers": customers, "orders": bought.orders, "order_lines": bought.lines, "truth": truth}
+    if service:
+        made = make_service(rng, plan, customers, bought.orders, cfg, start64, end64, numbers)
+        out |= {"interactions": made.interactions, "feedback": made.feedback}
+        made.interactions["occurred_at"] = pd.to_datetime(made.interactions["occurred_at"]).dt.floor("s")
+        made.feedback["submitted_at"] = pd.to_datetime(made.feedback["submitted_at"]).dt.floor("s")
+    bought.orders["order_date"] = pd.to_datetime(bought.orders["order_date"]).dt.floor("s")
+    return out
 
 
 def _blocks(n_customers: int) -> Iterator[tuple[int, int]]:
@@ -167,11 +172,13 @@ def write_shop(shop: GeneratedShop, out_dir: str | Path, format: str = "csv") ->
 
 def generate_to_parquet(n_customers: int, out_dir: str | Path, *, chunk_size: int = 100_000, seed: int = 0,
                         as_of: date = DEFAULT_AS_OF, settings: GeneratorSettings | dict[str, Any] | None = None,
-                        progress: Progress | None = None) -> dict[str, Path]:
+                        progress: Progress | None = None, tables: Iterable[str] | None = None) -> dict[str, Path]:
     """Stream a shop of any size to Parquet, ``chunk_size`` customers at a time (bounded memory).
 
     ``chunk_size`` is rounded up to a whole number of blocks; each chunk becomes one row group of
     every file. The files equal :func:`write_shop` of :func:`generate_shop` with the same arguments.
+    ``tables`` limits the files written (e.g. ``("customers", "orders", "order_lines")`` for a
+    benchmark); the service threads are not even generated unless interactions or feedback are asked.
     """
     import pyarrow.parquet as pq
 
@@ -180,17 +187,25 @@ def generate_to_parquet(n_customers: int, out_dir: str | Path, *, chunk_size: in
     cfg = resolve_settings(settings)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    wanted = tuple(TABLES if tables is None else tables)
+    unknown = set(wanted) - set(TABLES)
+    if unknown:
+        raise ValueError(f"unknown tables {sorted(unknown)}; choose from {list(TABLES)}")
+    service = "interactions" in wanted or "feedback" in wanted
     cat = _catalogue(seed, as_of, cfg)
-    paths = {name: out / f"{name}.parquet" for name in TABLES}
-    pq.write_table(to_arrow("products", cat.products), paths["products"])
+    paths = {name: out / f"{name}.parquet" for name in TABLES if name in wanted}
+    if "products" in paths:
+        pq.write_table(to_arrow("products", cat.products), paths["products"])
     blocks_per_chunk = max(1, -(-chunk_size // BLOCK_SIZE))
-    writers = {name: pq.ParquetWriter(paths[name], to_arrow(name, None).schema) for name in TABLES if name != "products"}
+    writers = {name: pq.ParquetWriter(path, to_arrow(name, None).schema) for name, path in paths.items()
+               if name != "products"}
     try:
         pending: dict[str, list[pd.DataFrame]] = {}
         blocks = list(_blocks(n_customers))
         for i, (b, n) in enumerate(blocks):
-            for name, frame in _block(b, n, cfg, as_of, seed, cat).items():
-                pending.setdefault(name, []).append(frame)
+            for name, frame in _block(b, n, cfg, as_of, seed, cat, service).items():
+                if name in writers:
+                    pending.setdefault(name, []).append(frame)
             if (i + 1) % blocks_per_chunk == 0 or i == len(blocks) - 1:
                 for name, frames in pending.items():
                     writers[name].write_table(to_arrow(name, _concat(frames)))

@@ -64,6 +64,7 @@ LOCALES: dict[str, LocaleInfo] = {
 
 _EXTRA_VI_LAST = ("Hoàng", "Huỳnh", "Phan", "Võ", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Trương", "Đinh")
 _EXTRA_VI_FEMALE = ("Hằng", "Trang", "Yến", "Phương", "Nhung", "Thủy", "Hà", "Ánh", "Quỳnh", "Dung")
+_VI_MIDDLE = ("Văn", "Đức", "Quang", "Minh", "Hữu")
 _EXTRA_VI_MALE = ("Dũng", "Tuấn", "Quân", "Thắng", "Khánh", "Đạt", "Hiếu", "Sơn", "Long", "Huy")
 
 # Legal forms of companies, by country; some German forms appear on British subsidiaries.
@@ -127,6 +128,7 @@ def _polish_feminine(name: str) -> str:
     return name
 
 
+@cache
 def ascii_slug(text: str, sep: str = ".") -> str:
     """Lower-case ASCII form of a name for e-mail addresses: 'Łukasz Wójcik' -> 'lukasz.wojcik'."""
     text = text.replace("Ł", "L").replace("ł", "l").replace("Đ", "D").replace("đ", "d")
@@ -136,25 +138,37 @@ def ascii_slug(text: str, sep: str = ".") -> str:
     return sep.join(w for w in words if w)
 
 
-def person_name(rng: np.random.Generator, country: str, female: bool) -> tuple[str, str, str]:
-    """(full name, given name, family name) in the country's order (family name first in Vietnam)."""
-    fem, mal, last, fem_last = name_lists(country)
-    given = str(rng.choice(fem if female else mal))
-    family = str(rng.choice(fem_last if female else last))
+@cache
+def _name_arrays(country: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return tuple(np.array(x, dtype=object) for x in name_lists(country))  # type: ignore[return-value]
+
+
+def person_names(rng: np.random.Generator, country: str, female: np.ndarray) -> tuple[list[str], list[str]]:
+    """(full names, e-mail slugs) of people of one country; family name first in Vietnam."""
+    fem, mal, last, fem_last = _name_arrays(country)
+    k = len(female)
+    given = np.where(female, fem[rng.integers(0, len(fem), k)], mal[rng.integers(0, len(mal), k)])
+    family = np.where(female, fem_last[rng.integers(0, len(fem_last), k)], last[rng.integers(0, len(last), k)])
     if country == "VN":
-        middle = "Thị" if female else str(rng.choice(("Văn", "Đức", "Quang", "Minh", "Hữu")))
-        return f"{family} {middle} {given}", given, family
-    return f"{given} {family}", given, family
+        middle = np.where(female, "Thị", np.array(_VI_MIDDLE, dtype=object)[rng.integers(0, len(_VI_MIDDLE), k)])
+        names = [f"{f} {m} {g}" for f, m, g in zip(family, middle, given, strict=True)]
+        slugs = [f"{ascii_slug(g)}.{ascii_slug(f)}" for f, g in zip(family, given, strict=True)]
+        return names, slugs
+    names = [f"{g} {f}" for g, f in zip(given, family, strict=True)]
+    slugs = [f"{ascii_slug(g)}.{ascii_slug(f)}" for g, f in zip(given, family, strict=True)]
+    return names, slugs
 
 
 def company_name(rng: np.random.Generator, country: str, marked: bool) -> str:
     """A company's name with a legal form (``marked``) or a bare trade name."""
     _, _, last, _ = name_lists(country)
-    family = str(rng.choice(last))
-    trade = str(rng.choice(TRADES[country]))
+    family = last[int(rng.integers(0, len(last)))]
+    trades = TRADES[country]
+    trade = trades[int(rng.integers(0, len(trades)))]
     if not marked:
         return f"{family} {trade}" if country != "VN" else f"{trade} {family}"
-    form = str(rng.choice(LEGAL_FORMS[country]))
+    forms = LEGAL_FORMS[country]
+    form = forms[int(rng.integers(0, len(forms)))]
     if country == "VN":
         return f"{form} {trade} {family}"
     if form == "GmbH":
@@ -167,23 +181,39 @@ def company_name(rng: np.random.Generator, country: str, marked: bool) -> str:
 def public_body_name(rng: np.random.Generator, country: str, city: str) -> str:
     """A school, hospital, university, council, ministry... of the country."""
     fem, mal, last, _ = name_lists(country)
-    template = str(rng.choice(PUBLIC_BODIES[country]))
-    person = str(rng.choice(mal + fem)) if country != "VN" else f"{rng.choice(last)} {rng.choice(mal)}"
-    if country == "FR":
-        person = f"{rng.choice(fem + mal)} {rng.choice(last)}"
+    templates = PUBLIC_BODIES[country]
+    template = templates[int(rng.integers(0, len(templates)))]
+    first = (mal + fem)[int(rng.integers(0, len(mal) + len(fem)))]
+    family = last[int(rng.integers(0, len(last)))]
+    person = {"VN": f"{family} {first}", "FR": f"{first} {family}"}.get(country, first)
     return template.format(city=city, n=int(rng.integers(1, 60)), person=person)
 
 
-def phone_number(rng: np.random.Generator, country: str, international_format: bool) -> str:
-    """A valid mobile number of the country, as E.164 or in the national written style."""
+@cache
+def _valid_prefixes(country: str) -> np.ndarray:
+    """Mobile prefixes (two or three digits longer than the configured ones) that are valid numbers of the
+    country itself (some British ranges belong to Guernsey, Jersey or the Isle of Man)."""
     info = LOCALES[country]
-    for _ in range(50):  # a few ranges belong to dependencies (Guernsey, Jersey...): draw again
-        prefix = str(rng.choice(info.mobile_prefixes))
-        nsn = prefix + "".join(str(d) for d in rng.integers(0, 10, info.nsn_length - len(prefix)))
-        parsed = phonenumbers.parse(f"+{info.calling_code}{nsn}")
-        if phonenumbers.is_valid_number(parsed) and phonenumbers.region_code_for_number(parsed) == country:
-            break
-    if international_format:
+    out = []
+    width = 3 if country == "GB" else 2  # the British dependencies' ranges have five-digit prefixes
+    for base in info.mobile_prefixes:
+        for ext in range(10**width):
+            prefix = f"{base}{ext:0{width}d}"
+            rest = info.nsn_length - len(prefix)
+            ok = True
+            for fill in ("0", "5", "9"):
+                parsed = phonenumbers.parse(f"+{info.calling_code}{prefix}{fill * rest}")
+                if not (phonenumbers.is_valid_number(parsed) and phonenumbers.region_code_for_number(parsed) == country):
+                    ok = False
+                    break
+            if ok:
+                out.append(prefix)
+    return np.array(out, dtype=object)
+
+
+def _written(country: str, nsn: str, international: bool) -> str:
+    info = LOCALES[country]
+    if international:
         return f"+{info.calling_code}{nsn}"
     national = "0" + nsn
     if country == "GB":
@@ -195,20 +225,38 @@ def phone_number(rng: np.random.Generator, country: str, international_format: b
     return f"{national[:3]} {national[3:6]} {national[6:]}"
 
 
-def email_for(rng: np.random.Generator, country: str, display: str, *, org: bool) -> str:
-    """A plausible e-mail address for a person or an organisation."""
+def phone_numbers(rng: np.random.Generator, country: str, international: np.ndarray) -> list[str]:
+    """Valid mobile numbers of the country, as E.164 or in the national written style."""
     info = LOCALES[country]
-    if org:
-        slug = ascii_slug(display, sep="")[:24] or "contact"
-        box = str(rng.choice(("contact", "info", "orders", "office", "accounts")))
-        return f"{box}@{slug}.{info.company_domain}"
-    slug = ascii_slug(display)
-    style = int(rng.integers(0, 3))
-    if style == 1:
-        slug = slug.replace(".", "_")
-    elif style == 2:
-        slug = f"{slug}{int(rng.integers(1, 99))}"
-    return f"{slug}@{rng.choice(info.email_domains)}"
+    prefixes = _valid_prefixes(country)
+    k = len(international)
+    pre = prefixes[rng.integers(0, len(prefixes), k)]
+    size = info.nsn_length
+    digits = rng.integers(0, 10**size, k)  # padded, then cut to the country's length after the prefix
+    return [_written(country, f"{p}{d:0{size}d}"[:size], bool(i)) for p, d, i in zip(pre, digits, international, strict=True)]
+
+
+def person_emails(rng: np.random.Generator, country: str, slugs: list[str]) -> list[str]:
+    """E-mail addresses from people's name slugs (some with underscores or numbers)."""
+    info = LOCALES[country]
+    k = len(slugs)
+    style = rng.integers(0, 4, k)
+    number = rng.integers(1, 1000, k)
+    domains = np.array(info.email_domains, dtype=object)[rng.integers(0, len(info.email_domains), k)]
+    out = []
+    for slug, st, num, dom in zip(slugs, style, number, domains, strict=True):
+        box = slug.replace(".", "_") if st == 1 else (f"{slug}{num}" if st >= 2 else slug)
+        out.append(f"{box}@{dom}")
+    return out
+
+
+def org_email(rng: np.random.Generator, country: str, display: str) -> str:
+    """The buyer's own mailbox at an organisation."""
+    info = LOCALES[country]
+    fem, mal, last, _ = name_lists(country)
+    first = (fem + mal)[int(rng.integers(0, len(fem) + len(mal)))]
+    box = ascii_slug(f"{first} {last[int(rng.integers(0, len(last)))]}")
+    return f"{box}@{ascii_slug(display, sep='')[:24] or 'contact'}.{info.company_domain}"
 
 
 @lru_cache(maxsize=16)

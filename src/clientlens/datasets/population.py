@@ -17,9 +17,10 @@ from clientlens.datasets.names import (
     LOCALES,
     address_pool,
     company_name,
-    email_for,
-    person_name,
-    phone_number,
+    org_email,
+    person_emails,
+    person_names,
+    phone_numbers,
     public_body_name,
 )
 
@@ -76,6 +77,54 @@ def _keep(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _contacts(rng: np.random.Generator, n: int, country: np.ndarray, ctype: np.ndarray, gender: np.ndarray,
+              cfg: GeneratorSettings, seed: int) -> tuple[list[str], list[str | None], list[str | None],
+                                                      list[str], list[str]]:
+    """Names, e-mails, phones, addresses and cities, drawn country by country."""
+    names: list[str] = [""] * n
+    emails: list[str | None] = [None] * n
+    phones: list[str | None] = [None] * n
+    addresses: list[str] = [""] * n
+    cities: list[str] = [""] * n
+    has_email = rng.random(n) < cfg.email_share
+    has_phone = rng.random(n) < cfg.phone_share
+    e164 = rng.random(n) < 0.5
+    for c in sorted(set(country.tolist())):
+        info = LOCALES[c]
+        rows = np.flatnonzero(country == c)
+        k = len(rows)
+        city_idx = np.minimum(rng.pareto(1.2, k).astype(np.int64), len(info.cities) - 1)
+        pool = address_pool(c, seed)
+        addr_idx = rng.integers(0, len(pool), k)
+        people = rows[ctype[rows] == "individual"]
+        female = (gender[people] == "female") | ((gender[people] == "other") & (rng.random(len(people)) < 0.5))
+        p_names, slugs = person_names(rng, c, female)
+        p_emails = person_emails(rng, c, slugs)
+        tel = phone_numbers(rng, c, e164[rows])
+        for j, i in enumerate(rows):
+            cities[i] = info.cities[city_idx[j]]
+            addresses[i] = pool[addr_idx[j]]
+            phones[i] = tel[j] if has_phone[i] else None
+        for j, i in enumerate(people):
+            names[i] = p_names[j]
+            emails[i] = p_emails[j] if has_email[i] else None
+        for o in map(int, rows[ctype[rows] != "individual"]):
+            if ctype[o] == "professional":
+                names[o] = company_name(rng, c, marked=bool(rng.random() >= cfg.unmarked_professional_share))
+            else:
+                names[o] = public_body_name(rng, c, cities[o])
+            emails[o] = org_email(rng, c, names[o]) if has_email[o] else None
+    # two people of one block never share an address (it would merge them); across blocks it is rare
+    seen: set[str] = set()
+    for k, email in enumerate(list(emails)):
+        if email is not None and email in seen:
+            box, domain = email.split("@", 1)
+            emails[k] = email = f"{box}{int(rng.integers(1000, 10000))}@{domain}"
+        if email is not None:
+            seen.add(email)
+    return names, emails, phones, addresses, cities
+
+
 def make_population(rng: np.random.Generator, first_index: int, n: int, cfg: GeneratorSettings,
                     as_of: date, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(customers, truth, plan) for customers ``first_index .. first_index + n - 1``."""
@@ -129,29 +178,12 @@ def make_population(rng: np.random.Generator, first_index: int, n: int, cfg: Gen
         plan[f"{arch}_borderline"] = border
         plan[f"{arch}_param"] = archetype_parameter(rng, arch, members[arch], border, log_scale.get(arch, False))
 
-    # names and contact details
-    names, emails, phones, addresses, cities = [], [], [], [], []
-    for i in range(n):
-        c = str(country[i])
-        info = LOCALES[c]
-        city = info.cities[min(int(rng.pareto(1.2)), len(info.cities) - 1)]
-        if ctype[i] == "individual":
-            name, _, _ = person_name(rng, c, female=gender[i] == "female" or (gender[i] == "other" and rng.random() < 0.5))
-        elif ctype[i] == "professional":
-            name = company_name(rng, c, marked=rng.random() >= cfg.unmarked_professional_share)
-        else:
-            name = public_body_name(rng, c, city)
-        names.append(name)
-        emails.append(email_for(rng, c, name, org=ctype[i] != "individual") if rng.random() < cfg.email_share else None)
-        phones.append(phone_number(rng, c, international_format=bool(rng.random() < 0.5)) if rng.random() < cfg.phone_share else None)
-        pool = address_pool(c, seed)
-        addresses.append(pool[int(rng.integers(0, len(pool)))])
-        cities.append(city)
+    names, emails, phones, addresses, cities = _contacts(rng, n, country, ctype, gender, cfg, seed)
     country_given = _keep(rng.random(n) >= cfg.country_missing_share, country)
     # a customer without a country writes the phone in E.164 (otherwise it cannot be read)
     for i in map(int, np.flatnonzero(pd.isna(country_given))):
         if phones[i] is not None:
-            phones[i] = phone_number(rng, str(country[i]), international_format=True)
+            phones[i] = phone_numbers(rng, str(country[i]), np.array([True]))[0]
 
     # consents: given / withdrawn / never / unknown per channel
     consent: dict[str, np.ndarray] = {}
@@ -164,13 +196,13 @@ def make_population(rng: np.random.Generator, first_index: int, n: int, cfg: Gen
         col[unknown & ~wd] = None
         consent[ch] = col
         withdrawn = np.where(wd, withdrawn + np.where(withdrawn == "", "", ";") + ch, withdrawn)
-    preferred: list[str | None] = []
-    for i in range(n):
-        ok = [ch for ch in CONSENT_CHANNELS if consent[ch][i] is True]
-        if ok and rng.random() < 0.9:
-            preferred.append(str(rng.choice(ok)))
-        else:
-            preferred.append(str(rng.choice(CONSENT_CHANNELS)) if rng.random() < 0.5 else None)
+    # preferred channel: one of the consented channels (90%), else any channel or none
+    ok = np.column_stack([consent[ch] == True for ch in CONSENT_CHANNELS])  # noqa: E712
+    pick = np.argmax(np.where(ok, rng.random(ok.shape), -1.0), axis=1)
+    channels = np.array(CONSENT_CHANNELS, dtype=object)
+    anyone = channels[rng.integers(0, len(channels), n)]
+    u = rng.random(n)
+    preferred = np.where(ok.any(axis=1) & (u < 0.9), channels[pick], _keep(u < 0.95, anyone))
 
     def given(share: float, values: np.ndarray, ok: np.ndarray) -> np.ndarray:
         return _keep(ok & (rng.random(n) < share), values)

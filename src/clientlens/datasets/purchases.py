@@ -78,7 +78,9 @@ def _rhythm(rng: np.random.Generator, plan: pd.DataFrame, cfg: GeneratorSettings
         [4 + rng.poisson(cfg.regular_extra_orders_mean, n), 3 + rng.poisson(cfg.lapsing_extra_orders_mean, n),
          rng.integers(2, cfg.occasional_max_orders + 1, n), 1 + (rng.random(n) < cfg.new_second_order_share)],
         0)
-    r = np.where(profile == "lapsing", np.maximum(ratio * g, cfg.lapsing_min_days), ratio * g)
+    # lapsing buyers stopped at least lapsing_min_days ago; borderline ones only k x g ago
+    floor = np.where(plan["lapsing_borderline"].to_numpy(), 0.0, cfg.lapsing_min_days)
+    r = np.where(profile == "lapsing", np.maximum(ratio * g, floor), ratio * g)
     window = cfg.new_customer_window_days
     r_new = rng.uniform(0, window * 0.6, n)
     g_new = rng.uniform(5.0, np.maximum(6.0, window - r_new - 1))

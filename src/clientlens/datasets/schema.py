@@ -66,15 +66,11 @@ def to_arrow(table: str, frame: pd.DataFrame | None) -> pa.Table:
         col = frame[name]
         if typ == _T:
             arrays.append(pa.array(pd.to_datetime(col).to_numpy(dtype="datetime64[us]"), type=typ))
-        elif typ == _D:
-            values = [None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT else v for v in col]
-            arrays.append(pa.array(values, type=typ))
-        elif typ == _B:
-            values = [None if v is None or (isinstance(v, float) and v != v) else bool(v) for v in col]
-            arrays.append(pa.array(values, type=typ))
+        elif typ in (_D, _B):
+            values = col.to_numpy(dtype=object)
+            arrays.append(pa.array(values, type=typ, from_pandas=True))
         else:
-            arrays.append(pa.array(col.to_numpy(dtype=object) if typ == _S else col.to_numpy(), type=typ,
-                                   from_pandas=True))
+            arrays.append(pa.Array.from_pandas(col, type=typ))
     return pa.Table.from_arrays(arrays, schema=sch)
 
 
