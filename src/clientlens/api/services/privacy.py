@@ -22,6 +22,7 @@ from sqlalchemy import String, Text, func, select, text, update
 from sqlalchemy.orm import Session
 
 from clientlens.api.services.auth import audit
+from clientlens.store import auth_models as am
 from clientlens.store import models as m
 from clientlens.store.repository import get_customer, utcnow
 
@@ -128,18 +129,43 @@ def _scrub_tables(session: Session, values: list[str]) -> dict[str, int]:
     return counts
 
 
+def _eml_text(raw: bytes) -> str:
+    """Headers and decoded text parts of an e-mail file (bodies may be base64 / quoted-printable)."""
+    import email
+    from email.header import decode_header, make_header
+
+    msg = email.message_from_bytes(raw)
+    parts = [f"{k}: {make_header(decode_header(v))}" for k, v in msg.items()]
+    for part in msg.walk():
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            parts.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
+    return "\n".join(parts)
+
+
 def _scrub_files(paths: list[Path], values: list[str]) -> list[str]:
+    """Delete messages (outbox ``.eml`` / ``.json``) naming the customer; rewrite other files without the values."""
     changed = []
     for path in paths:
         try:
-            content = path.read_text("utf-8", errors="surrogateescape")
+            raw = path.read_bytes()
         except OSError:
+            continue
+        if path.suffix == ".eml":
+            if any(v in _eml_text(raw) or v in raw.decode("utf-8", "replace") for v in values):
+                path.unlink()
+                changed.append(str(path))
+            continue
+        content = raw.decode("utf-8", errors="surrogateescape")
+        if path.suffix == ".json" and any(v in content or json.dumps(v)[1:-1] in content for v in values):
+            path.unlink()
+            changed.append(str(path))
             continue
         new = content
         for v in values:
             new = new.replace(v, "[erased]")
         if new != content:
-            path.write_text(new, "utf-8", errors="surrogateescape")
+            path.write_bytes(new.encode("utf-8", errors="surrogateescape"))
             changed.append(str(path))
     return changed
 
@@ -212,6 +238,10 @@ def erase_customer(session: Session, shop: m.Shop, customer_id: str, *, actor: s
             res = session.execute(update(table).where(col.in_(ids)).values({c.name: None for c in personal
                                                                            if c.nullable}))
             counts[table.name] = res.rowcount or 0  # type: ignore[attr-defined]
+    for old, pseudo in pseudonyms.items():
+        res = session.execute(update(am.AuditEvent).where(am.AuditEvent.target == old, am.AuditEvent.shop == shop.name)
+                              .values(target=pseudo))
+        counts["audit_log.target"] = counts.get("audit_log.target", 0) + (res.rowcount or 0)  # type: ignore[attr-defined]
     counts.update(_scrub_tables(session, values))
     files = _scrub_files(project_files(file_dirs), file_values)
     audit(session, actor, "customer_erased", target=next(iter(pseudonyms.values())), shop=shop.name,
