@@ -14,7 +14,7 @@ from clientlens.ingest.quarantine import FIELD_PREFIX
 # Columns that make a record's content (its row_hash) and, without an id, its derived key.
 CONTENT: dict[str, tuple[str, ...]] = {
     "customers": ("name", "email", "phone", "birth_date", "gender", "income_band", "kind", "country",
-                  "city", "address", "language", "preferred_channel", "consent_email", "consent_sms",
+                  "city", "address", "language", "timezone", "preferred_channel", "consent_email", "consent_sms",
                   "consent_phone", "consent_post", "consent_chat", "consent_social", "created_at"),
     "orders": ("customer_id", "order_date", "channel", "currency", "total", "discount_total", "status"),
     "order-lines": ("quantity", "unit_price", "discount", "is_new_arrival", "currency"),
