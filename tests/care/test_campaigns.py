@@ -64,7 +64,7 @@ consents = st.lists(st.fixed_dictionaries({ch: st.sampled_from([True, False, Non
                     min_size=12, max_size=12)
 
 
-@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(consents=consents, allowed=st.lists(st.sampled_from(CH), min_size=1, max_size=3, unique=True),
        preferred=st.lists(st.sampled_from(("email", "sms", "chat", "phone", None)), min_size=12, max_size=12),
        withdraw_after=st.integers(1, 6), withdraw=st.tuples(st.integers(0, 11), st.sampled_from(CH)))

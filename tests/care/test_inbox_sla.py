@@ -162,11 +162,14 @@ def test_champions_and_top_clv_are_answered_first(sqlite_shop, settings) -> None
         assert [c.priority for c in listed] == sorted((c.priority for c in listed), reverse=True)
 
 
-def test_reply_assign_resolve_and_one_survey_per_interval(shop_engine, settings) -> None:  # type: ignore[no-untyped-def]
-    with Session(shop_engine) as s:
-        shop = get_shop(s, SHOP)
-        cust = s.scalars(select(m.Customer).where(m.Customer.shop_id == shop.id).order_by(m.Customer.id)).first()
-        assert cust is not None
+def test_reply_assign_resolve_and_one_survey_per_interval(store_engine, settings) -> None:  # type: ignore[no-untyped-def]
+    with Session(store_engine) as s:
+        shop = m.Shop(name=SHOP, created_at=NOW)
+        s.add(shop)
+        s.flush()
+        cust = m.Customer(shop_id=shop.id, external_id="C1", name="Zoé Nguyễn")
+        s.add(cust)
+        s.flush()
         for k, thread in enumerate(("NEW-1", "NEW-2")):
             s.add(m.Interaction(shop_id=shop.id, external_id=f"X{k}", customer_id=cust.id, channel="email",
                                 direction="inbound", occurred_at=NOW - timedelta(hours=1), thread_id=thread,

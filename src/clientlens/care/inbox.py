@@ -41,14 +41,20 @@ def thread_key(interaction: m.Interaction) -> str:
     return interaction.thread_id or f"interaction:{interaction.external_id}"
 
 
-def _refresh(session: Session, conv: Conversation, ext_id: str, facts: ShopFacts, settings: Settings,
-             shop_name: str, care: CareSettings, now: datetime) -> None:
-    """Recompute times, status, assignee and SLA of ``conv`` from its messages."""
-    msgs = session.execute(
+def _messages(session: Session, conversation_id: int) -> list[tuple[str, datetime, str | None]]:
+    return [tuple(r) for r in session.execute(  # type: ignore[misc]
         select(ConversationMessage.direction, ConversationMessage.occurred_at, m.Interaction.agent)
         .join(m.Interaction, m.Interaction.id == ConversationMessage.interaction_id)
-        .where(ConversationMessage.conversation_id == conv.id)
-        .order_by(ConversationMessage.occurred_at, ConversationMessage.id)).all()
+        .where(ConversationMessage.conversation_id == conversation_id)
+        .order_by(ConversationMessage.occurred_at, ConversationMessage.id))]
+
+
+def _refresh(session: Session, conv: Conversation, ext_id: str, facts: ShopFacts, settings: Settings,
+             shop_name: str, care: CareSettings, now: datetime,
+             msgs: list[tuple[str, datetime, str | None]] | None = None) -> None:
+    """Recompute times, status, assignee and SLA of ``conv`` from its messages (direction, time, agent)."""
+    if msgs is None:
+        msgs = _messages(session, conv.id)
     if not msgs:
         return
     inbound = [t for d, t, _ in msgs if d != "outbound"]
@@ -91,30 +97,37 @@ def sync_conversations(session: Session, shop_name: str, settings: Settings,
     by_key: dict[str, list[tuple[m.Interaction, str]]] = {}
     for inter, ext in new:
         by_key.setdefault(thread_key(inter), []).append((inter, ext))
-    existing = {c.thread_key: c for c in session.scalars(
-        select(Conversation).where(Conversation.shop_id == shop.id,
-                                   Conversation.thread_key.in_(list(by_key))))} if by_key else {}
+    q = select(Conversation).where(Conversation.shop_id == shop.id)
+    if len(by_key) <= 1000:  # otherwise read them all rather than bind thousands of parameters
+        q = q.where(Conversation.thread_key.in_(list(by_key)))
+    existing = {c.thread_key: c for c in session.scalars(q) if c.thread_key in by_key} if by_key else {}
     facts = latest_facts(session, shop.id)
     created = updated = 0
+    fresh: list[tuple[Conversation, list[tuple[m.Interaction, str]]]] = []
     for key, items in by_key.items():
         conv = existing.get(key)
-        first, ext = items[0]
+        first, _ = items[0]
         if conv is None:
             conv = Conversation(shop_id=shop.id, customer_id=first.customer_id, thread_key=key,
                                 channel=first.channel, subject=first.subject, status="new",
                                 opened_at=first.occurred_at, last_message_at=first.occurred_at,
                                 updated_at=now, priority=0)
             session.add(conv)
-            session.flush()
             created += 1
         else:
             updated += 1
-        for inter, _ in items:
-            session.add(ConversationMessage(conversation_id=conv.id, interaction_id=inter.id,
-                                            direction=inter.direction or "inbound",
-                                            occurred_at=inter.occurred_at))
-        session.flush()
-        _refresh(session, conv, ext, facts, settings, shop_name, care, now)
+        fresh.append((conv, items))
+    session.flush()  # ids of the new conversations
+    session.add_all([ConversationMessage(conversation_id=conv.id, interaction_id=inter.id,
+                                         direction=inter.direction or "inbound", occurred_at=inter.occurred_at)
+                     for conv, items in fresh for inter, _ in items])
+    session.flush()
+    for conv, items in fresh:
+        msgs = None
+        if conv.thread_key not in existing:  # all its messages are new: no need to read them back
+            msgs = sorted(((i.direction or "inbound", i.occurred_at, i.agent) for i, _ in items),
+                          key=lambda x: x[1])
+        _refresh(session, conv, items[0][1], facts, settings, shop_name, care, now, msgs)
     session.flush()
     log.info("inbox sync %s: %d new conversations, %d updated, %d messages", shop_name, created,
              updated, len(new))
