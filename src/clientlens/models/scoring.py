@@ -79,13 +79,14 @@ def _mean_order_value(orders: pd.DataFrame, ids: pd.Index) -> np.ndarray:
 
 
 def score_customers(transactions: Any, order_lines: Any, *, as_of: Any, settings: Any,
-                    model: str | None = None) -> pd.DataFrame:
+                    model: str | None = None, shop: str | None = None) -> pd.DataFrame:
     """Scores of every purchasing customer (one-time buyers included), in ``SCORE_COLUMNS`` order.
 
     ``transactions`` is the canonical orders frame (customer_id, order_id, order_date, total,
     status); ``order_lines`` (order_id, product_id, ...) feeds the next-products recommender and
     may be None. ``model`` overrides ``[models] transaction_model`` ("best", "bg_nbd",
-    "pareto_nbd", "mbg_nbd"), e.g. with the name ``clientlens validate --save`` selected.
+    "pareto_nbd", "mbg_nbd"). With ``shop`` given and "best" configured, the model that
+    ``clientlens validate --save`` recorded for the shop (next to a SQLite store) is used.
     """
     from clientlens.features import rfm_summary
 
@@ -104,9 +105,15 @@ def score_customers(transactions: Any, order_lines: Any, *, as_of: Any, settings
     out["next_products"] = "[]"
     if n == 0:
         return out[SCORE_COLUMNS]
+    name = model or cfg.transaction_model
+    if name == "best" and shop is not None:
+        from clientlens.models.validation import load_selection, selection_path
+
+        store = getattr(settings, "store", None)
+        name = load_selection(selection_path(getattr(store, "url", None), cfg.selection_file), shop) or name
     if n >= cfg.min_customers:
         try:
-            tm = fit_transaction_model(summary, model or cfg.transaction_model, cfg)
+            tm = fit_transaction_model(summary, name, cfg)
         except ModelError as exc:
             log.warning("no transaction model: %s", exc)
             tm = None
