@@ -127,10 +127,13 @@ def login(engine: Engine, cfg: WebSettings, name: str, password: str, ip: str) -
     now = utcnow()
     since = now - timedelta(minutes=cfg.login_window_minutes)
     with session_scope(engine) as s:
-        if (_recent_failures(s, am.LoginAttempt.username, name, since) >= cfg.login_max_failures
-                or _recent_failures(s, am.LoginAttempt.ip, ip, since) >= cfg.login_max_failures):
+        throttled = (_recent_failures(s, am.LoginAttempt.username, name, since) >= cfg.login_max_failures
+                     or _recent_failures(s, am.LoginAttempt.ip, ip, since) >= cfg.login_max_failures)
+        if throttled:
             audit(s, f"user:{name}", "login_throttled", detail={"ip": ip})
-            raise ThrottledError(name)
+    if throttled:
+        raise ThrottledError(name)
+    with session_scope(engine) as s:
         user = s.scalar(select(am.User).where(am.User.name == name, am.User.active.is_(True)))
         ok = user is not None and verify_password(user.password_hash, password)
         s.add(am.LoginAttempt(username=name[:100], ip=ip[:64], at=now, success=ok))

@@ -52,6 +52,7 @@ def next_best_action(session: Session, settings: Settings, shop: m.Shop, custome
 def customer_360(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop,
                  customer_id: str) -> s.Customer360:
     cust = get_customer(session, shop.id, customer_id)
+    conversations.sync(session, settings, shop)
     profile = {f: getattr(cust, f) for f in PROFILE_FIELDS}
     profile["customer_id"] = profile.pop("external_id")
     merged_from = list(session.scalars(select(m.Customer.external_id).where(m.Customer.merged_into_id == cust.id)))
