@@ -140,7 +140,8 @@ def run_analysis(frames: Mapping[str, Any], *, shop: str = "default", as_of: dat
                 as_of = default_as_of(tables["orders"], timezone=shop_cfg.timezone, engine=eng)
                 if as_of is None:
                     raise InputError(f"shop {shop!r}: no orders, so no as-of date; give --as-of DATE")
-            home = default_home_country(tables["customers"], configured=shop_cfg.home_country, engine=eng)
+            home = (default_home_country(tables["customers"], configured=shop_cfg.home_country, engine=eng)
+                    if "customers" in tables else (shop_cfg.home_country or "").upper() or None)
             home_source = "configured" if shop_cfg.home_country else "most common customer country"
             currency = default_reporting_currency(tables["orders"], configured=shop_cfg.currency,
                                                   fallback=settings.ingest.default_currency, engine=eng)
@@ -154,7 +155,7 @@ def run_analysis(frames: Mapping[str, Any], *, shop: str = "default", as_of: dat
         with steps.step("scores"):
             if scores and adapters.scoring_available():
                 orders_pd = eng.to_pandas(tables["orders"])
-                lines_pd = eng.to_pandas(tables["order_lines"])
+                lines_pd = eng.to_pandas(tables["order_lines"]) if "order_lines" in tables else None
                 score_frame = adapters.score(orders_pd, lines_pd, as_of=as_of, settings=settings)
         with steps.step("labels"):
             p_alive = None
