@@ -10,7 +10,8 @@ SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier only
 
 
 def _base(data: list[dict[str, Any]], title: str) -> dict[str, Any]:
-    return {"$schema": SCHEMA, "title": title, "data": {"values": data}, "width": "container", "height": 220,
+    # The page shows the title above the chart; the spec keeps it as its description.
+    return {"$schema": SCHEMA, "description": title, "data": {"values": data}, "width": "container", "height": 220,
             "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 11, "titleFontSize": 11}}}
 
 
