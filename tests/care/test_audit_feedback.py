@@ -96,9 +96,18 @@ def test_feedback_validation_and_nps() -> None:
 
 def test_nps_by_channel_month_and_label_equal_pandas(shop_engine, frames, settings) -> None:  # type: ignore[no-untyped-def]
     fb = frames["feedback"].copy()
-    inter = frames["interactions"][["interaction_id", "channel"]]
-    fb = fb.merge(inter, on="interaction_id", how="left")
+    fb["submitted_at"] = fb["submitted_at"].dt.floor("us")
+    inter = frames["interactions"][["interaction_id", "customer_id", "channel", "occurred_at"]].copy()
+    inter["occurred_at"] = inter["occurred_at"].dt.floor("us")
+    fb = fb.merge(inter[["interaction_id", "channel"]], on="interaction_id", how="left")
     nps = fb[fb["kind"] == "nps"].copy()
+    # answers not linked to a message take the channel of the customer's last contact before them
+    last = pd.merge_asof(nps.reset_index().sort_values("submitted_at"),
+                         inter.sort_values("occurred_at").rename(columns={"channel": "last_channel"})
+                         [["customer_id", "occurred_at", "last_channel"]],
+                         left_on="submitted_at", right_on="occurred_at", by="customer_id",
+                         direction="backward").set_index("index")
+    nps["channel"] = nps["channel"].fillna(last["last_channel"])
     assert len(nps) >= 10
 
     def score(g: pd.Series) -> float:

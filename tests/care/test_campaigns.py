@@ -335,3 +335,10 @@ def test_campaign_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from clientlens.errors import ConfigError
     with pytest.raises(ConfigError, match="c.toml"):
         load_campaign(f)
+
+
+def test_greeting_uses_the_given_name_in_the_customer_culture() -> None:
+    assert cp.given_name("Nguyễn Thị Lan", "vi") == "Lan"  # family name first
+    assert cp.given_name("Łucja Kowalska", "pl-PL") == "Łucja"
+    assert cp.given_name("Zoé Martin", "fr") == "Zoé"
+    assert cp.given_name(None, "en") == ""

@@ -79,8 +79,21 @@ def recent_sent_count(session: Session, customer_id: int, since: datetime,
     return int(session.scalar(q) or 0)
 
 
-def _first_name(name: str | None) -> str:
-    return (name or "").strip().split(" ")[0] if name else ""
+# Languages whose names are written family name first: the given name is the last word.
+FAMILY_NAME_FIRST = frozenset({"vi", "zh", "ja", "ko", "hu"})
+
+
+def given_name(name: str | None, language: str | None) -> str:
+    """The name to greet a customer by: the first word, or the last one where the family name comes first.
+
+    >>> given_name("Nguyễn Thị Lan", "vi"), given_name("Zoé Martin", "fr")
+    ('Lan', 'Zoé')
+    """
+    words = (name or "").split()
+    if not words:
+        return ""
+    lang = (language or "").replace("_", "-").split("-")[0].lower()
+    return words[-1] if lang in FAMILY_NAME_FIRST else words[0]
 
 
 def plan_campaign(session: Session, shop_name: str, spec: CampaignSpec, settings: Settings, *,
@@ -127,7 +140,7 @@ def plan_campaign(session: Session, shop_name: str, spec: CampaignSpec, settings
                       if celebration is not None else spec.offer_valid_days)
         base = celebration or today
         status = loyalty.get(cust.id)
-        ctx = {"first_name": _first_name(cust.name), "name": cust.name or "", "shop": shop_name,
+        ctx = {"first_name": given_name(cust.name, cust.language), "name": cust.name or "", "shop": shop_name,
                "discount": spec.discount, "celebration_date": celebration,
                "offer_valid_until": base + timedelta(days=valid_days) if valid_days else None,
                "unsubscribe_url": care.unsubscribe_url.format(token=token),

@@ -9,10 +9,13 @@ from -100 to 100.
 
 from __future__ import annotations
 
+import bisect
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
@@ -100,24 +103,50 @@ class NpsRow:
     nps: float | None
 
 
+def _last_contact_channels(session: Session, shop_id: int, rows: Sequence[Any]) -> dict[tuple[int, datetime], str]:
+    """For answers not linked to a message: the channel of the customer's last contact before them."""
+    wanted = {(r[4], r[1]) for r in rows if r[3] is None}
+    if not wanted:
+        return {}
+    contacts: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for cid, at, ch in session.execute(select(m.Interaction.customer_id, m.Interaction.occurred_at,
+                                              m.Interaction.channel)
+                                       .where(m.Interaction.shop_id == shop_id)
+                                       .order_by(m.Interaction.occurred_at, m.Interaction.id)):
+        contacts[cid].append((at, ch))
+    out = {}
+    for cid, at in wanted:
+        seq = contacts.get(cid, [])
+        i = bisect.bisect_right([t for t, _ in seq], at)
+        if i:
+            out[(cid, at)] = seq[i - 1][1]
+    return out
+
+
 def nps_report(session: Session, shop_id: int, settings: Settings, *, by: str = "label",
                taxonomy: str | None = None) -> list[NpsRow]:
-    """NPS per ``by`` = label (of ``taxonomy`` in the latest snapshot), channel or month."""
+    """NPS per ``by`` = label (of ``taxonomy`` in the latest snapshot), channel or month.
+
+    The channel of an answer is that of the message it is linked to, else of the customer's last
+    contact (interaction) at or before the answer, else ``(none)``.
+    """
     care = care_settings(settings)
     taxonomy = taxonomy or care.metrics_taxonomy
     rows = session.execute(
-        select(m.Feedback.score, m.Feedback.submitted_at, m.Customer.external_id, m.Interaction.channel)
+        select(m.Feedback.score, m.Feedback.submitted_at, m.Customer.external_id, m.Interaction.channel,
+               m.Feedback.customer_id)
         .join(m.Customer, m.Customer.id == m.Feedback.customer_id)
         .outerjoin(m.Interaction, m.Interaction.id == m.Feedback.interaction_id)
         .where(m.Feedback.shop_id == shop_id, m.Feedback.kind == "nps")).all()
+    last_contact = _last_contact_channels(session, shop_id, rows) if by == "channel" else {}
     facts = latest_facts(session, shop_id) if by == "label" else None
     groups: dict[str, list[int]] = defaultdict(list)
-    for score, at, ext, channel in rows:
+    for score, at, ext, channel, cust_id in rows:
         if by == "label":
             assert facts is not None
             key = facts.get(ext).label_by_taxonomy.get(taxonomy, "(none)")
         elif by == "channel":
-            key = channel or "(none)"
+            key = channel or last_contact.get((cust_id, at)) or "(none)"
         elif by == "month":
             key = at.strftime("%Y-%m")
         else:

@@ -144,7 +144,7 @@ def register(app: typer.Typer) -> None:
                           _fmt(None if r.first_response_attainment is None else 100 * r.first_response_attainment, 1) + "%",
                           _fmt(None if r.resolution_attainment is None else 100 * r.resolution_attainment, 1) + "%")
         console.print(table)
-        open_items = [i for i in items if i.state == "near_breach" or i.kind == "first_response"]
+        open_items = sorted(items, key=lambda i: (i.state != "near_breach", -i.due.timestamp()))  # newest first
         console.print(f"{sum(i.state == 'breached' for i in items)} breached clocks, "
                       f"{sum(i.state == 'near_breach' for i in items)} near breach")
         for i in open_items[:20]:
