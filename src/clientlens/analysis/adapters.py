@@ -91,14 +91,14 @@ def scoring_available() -> bool:
 
 
 def score(orders: pd.DataFrame, order_lines: pd.DataFrame | None, *, as_of: date,
-          settings: Settings) -> pd.DataFrame | None:
+          settings: Settings, shop: str | None = None) -> pd.DataFrame | None:
     """Model scores per customer (scores.parquet columns), or None when the models are not there or
     cannot score this shop (the reason is logged)."""
     fn = find_function((SCORING,))
     if fn is None:
         return None
     try:
-        result = fn(orders, order_lines, as_of=as_of, settings=settings)
+        result = call_with_accepted(fn, orders, order_lines, as_of=as_of, settings=settings, shop=shop)
     except ClientlensError as exc:
         log.warning("no model scores: %s", exc)
         return None

@@ -156,7 +156,7 @@ def run_analysis(frames: Mapping[str, Any], *, shop: str = "default", as_of: dat
             if scores and adapters.scoring_available():
                 orders_pd = eng.to_pandas(tables["orders"])
                 lines_pd = eng.to_pandas(tables["order_lines"]) if "order_lines" in tables else None
-                score_frame = adapters.score(orders_pd, lines_pd, as_of=as_of, settings=settings)
+                score_frame = adapters.score(orders_pd, lines_pd, as_of=as_of, settings=settings, shop=shop)
         with steps.step("labels"):
             p_alive = None
             if score_frame is not None and "p_alive" in score_frame.columns:
