@@ -45,7 +45,7 @@ def read_shop_orders(engine: Any, shop: str, settings: Any) -> pd.DataFrame:
     survivor = dict(zip(cust["id"], cust["merged_into_id"].where(cust["merged_into_id"].notna(), cust["id"]),
                         strict=True))
     ext = dict(zip(cust["id"], cust["external_id"], strict=True))
-    orders["customer_id"] = orders["customer_pk"].map(lambda pk: ext.get(int(survivor.get(pk, pk))))
+    orders["customer_id"] = orders["customer_pk"].map(lambda pk: ext.get(int(survivor.get(pk, pk) or pk)))
     exponent = orders["currency"].map(lambda c: 0 if str(c).upper() in ("JPY", "KRW", "VND") else 2)
     orders["total"] = orders["total_minor"].astype(float) / 10.0 ** exponent
     orders["order_date"] = pd.to_datetime(orders["order_date"])

@@ -143,6 +143,7 @@ class TransactionModel(BaseModel):
             if not grow.any() or hi.max() >= limit:
                 break
             hi = np.where(grow, hi * 4, hi)
+        unbracketed = self.prob_purchases(0, hi, sub) > 0.5  # P0 never fell to 1/2 within the limit
         lo = np.zeros_like(hi)
         for _ in range(200):
             mid = (lo + hi) / 2
@@ -153,7 +154,7 @@ class TransactionModel(BaseModel):
             if np.max(hi - lo) < tol * max(1.0, float(np.max(hi))):
                 break
         res = (lo + hi) / 2
-        res[self.prob_purchases(0, res, sub) > 0.5 + 1e-9] = np.inf
+        res[unbracketed] = np.inf
         out[finite] = res
         return out
 

@@ -1,0 +1,77 @@
+"""score_customers (the analysis pipeline's entry point), CLV and next order date."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clientlens.config import load_settings
+from clientlens.datasets import load_cdnow_sample
+from clientlens.models import BetaGeo, GammaGamma, average_days_between_orders, clv, expected_next_order
+from clientlens.models.scoring import SCORE_COLUMNS, score_customers
+
+
+@pytest.fixture(scope="module")
+def settings():  # type: ignore[no-untyped-def]
+    return load_settings(search_cwd=False)
+
+
+def test_scores_every_purchasing_customer(settings) -> None:  # type: ignore[no-untyped-def]
+    orders = load_cdnow_sample()
+    scores = score_customers(orders, None, as_of="1997-09-30", settings=settings, model="bg_nbd")
+    assert list(scores.columns) == SCORE_COLUMNS
+    assert len(scores) == 2357 and scores["customer_id"].is_unique
+    assert set(scores["model"]) == {"bg_nbd"}
+    one_time = scores.set_index("customer_id").loc["10"]  # bought once, on 1997-01-01
+    assert one_time["p_alive"] == 1.0 and one_time["clv"] > 0
+    assert (scores["expected_purchases_365d"] >= scores["expected_purchases_90d"]).all()
+    assert scores[["p_alive", "expected_purchases_90d", "clv"]].notna().all().all()
+    # NaT exactly where P(alive) <= 1/2 makes the median time to the next purchase infinite
+    assert scores.loc[scores["p_alive"] <= 0.5, "expected_next_order"].isna().all()
+    assert (scores["expected_next_order"].dropna() > pd.Timestamp("1997-09-30")).all()
+    assert scores["next_products"].map(json.loads).map(len).eq(0).all()
+
+
+def test_best_model_has_the_highest_likelihood(settings) -> None:  # type: ignore[no-untyped-def]
+    scores = score_customers(load_cdnow_sample(), None, as_of="1997-09-30", settings=settings)
+    assert set(scores["model"]) == {"mbg_nbd"}  # LL -9582.1 beats -9582.4 and -9595.0
+
+
+def test_too_few_customers_gives_empty_scores(settings) -> None:  # type: ignore[no-untyped-def]
+    orders = load_cdnow_sample().head(12)
+    scores = score_customers(orders, None, as_of="1997-09-30", settings=settings)
+    assert set(scores["model"]) == {"none"} and scores["p_alive"].isna().all()
+
+
+def test_clv_matches_lifetimes_definition() -> None:
+    lifetimes = pytest.importorskip("lifetimes")
+    from clientlens.features import rfm_summary
+
+    s = rfm_summary(load_cdnow_sample(), observation_end="1997-09-30")
+    bg = BetaGeo().fit(s)
+    gg = GammaGamma().fit(s[s["frequency"] > 0])
+    ours = clv(bg, gg, s, horizon_months=12, monthly_discount_rate=0.01)
+    lt_bg = lifetimes.BetaGeoFitter()
+    lt_bg.params_ = pd.Series(bg.params_)
+    lt_bg.predict = lt_bg.conditional_expected_number_of_purchases_up_to_time
+    lt_gg = lifetimes.GammaGammaFitter()
+    lt_gg.params_ = pd.Series(gg.params_)
+    theirs = lt_gg.customer_lifetime_value(lt_bg, s["frequency"], s["recency"], s["T"], s["monetary_value"],
+                                           time=12, discount_rate=0.01, freq="W").to_numpy()
+    # lifetimes takes a month as 4.345 weeks, we take 365.25 / 12 days = 4.348 weeks
+    np.testing.assert_allclose(ours, theirs, rtol=2e-3)
+
+
+def test_next_order_and_days_between_orders() -> None:
+    s = pd.DataFrame({"frequency": [4.0, 0.0, 3.0], "recency": [20.0, 0.0, 1.0], "T": [21.0, 30.0, 40.0]})
+    bg = BetaGeo()
+    bg.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    nxt = expected_next_order(bg, s, "2024-01-01")
+    assert nxt.iloc[0] > pd.Timestamp("2024-01-01") and nxt.iloc[0] < pd.Timestamp("2024-04-01")
+    assert pd.isna(nxt.iloc[2])  # long silent after three purchases: P(alive) < 1/2
+    tau = bg.median_time_to_next_purchase(s.iloc[[0]])[0]
+    assert bg.prob_purchases(0, tau, s.iloc[[0]])[0] == pytest.approx(0.5, abs=1e-5)
+    np.testing.assert_allclose(average_days_between_orders(s), [35.0, np.nan, 7 / 3], equal_nan=True)

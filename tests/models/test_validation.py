@@ -1,0 +1,112 @@
+"""Calibration / holdout validation, its plots, the selection file and ``clientlens validate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from clientlens.datasets import load_cdnow_sample
+from clientlens.errors import InputError
+from clientlens.models.validation import (
+    load_selection,
+    plot_validation,
+    save_selection,
+    selection_path,
+    validate_models,
+)
+
+
+@pytest.fixture(scope="module")
+def result():  # type: ignore[no-untyped-def]
+    return validate_models(load_cdnow_sample(), calibration_end="1997-09-30", holdout_end="1998-06-30")
+
+
+def test_reports_and_best_model(result) -> None:  # type: ignore[no-untyped-def]
+    table = result.table().set_index("name")
+    assert table.loc["bg_nbd", "log_likelihood"] == pytest.approx(-9582.4, abs=0.1)
+    assert (table["actual_total"] == 1882).all()
+    assert result.best == table["mae"].idxmin() == "pareto_nbd"
+    assert (table["rmse"] >= table["mae"]).all()
+    by = result.by_frequency.set_index("frequency")
+    assert by["customers"].sum() == 2357 and by.loc["0", "customers"] == 1411
+    assert list(by.index)[-1] == "7+"
+
+
+def test_tracking_curve_follows_the_actual_one(result) -> None:  # type: ignore[no-untyped-def]
+    tr = result.tracking
+    assert tr["actual"].is_monotonic_increasing and tr["bg_nbd"].is_monotonic_increasing
+    end_cal = tr[tr["calibration"]].iloc[-1]
+    assert abs(end_cal["bg_nbd"] / end_cal["actual"] - 1) < 0.05
+    assert abs(tr["pareto_nbd"].iloc[-1] / tr["actual"].iloc[-1] - 1) < 0.05
+
+
+def test_plots_are_written(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    paths = plot_validation(result, tmp_path)
+    assert sorted(p.name for p in paths) == ["holdout_by_frequency.png", "holdout_by_frequency.svg",
+                                            "tracking_cumulative.png", "tracking_cumulative.svg"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+    assert (tmp_path / "tracking_cumulative.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_selection_file_round_trip(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = selection_path(f"sqlite:///{tmp_path / 'store.db'}", "clientlens.models.json")
+    assert path == tmp_path.resolve() / "clientlens.models.json"
+    assert load_selection(path, "cdnow") is None
+    save_selection(path, "cdnow", result)
+    save_selection(path, "other", result)
+    assert load_selection(path, "cdnow") == "pareto_nbd"
+    assert set(json.loads(path.read_text())) == {"cdnow", "other"}
+
+
+def test_bad_dates_are_input_errors() -> None:
+    with pytest.raises(InputError, match="after the calibration end"):
+        validate_models(load_cdnow_sample(), calibration_end="1998-06-30", holdout_end="1998-01-01")
+    with pytest.raises(InputError, match="before the first transaction"):
+        validate_models(load_cdnow_sample(), calibration_end="1990-01-01")
+
+
+def test_validate_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from clientlens.cli.main import build_app
+    from clientlens.store.db import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    _load_orders(engine, "cdnow", load_cdnow_sample())
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(build_app(), ["--db", url, "validate", "--shop", "cdnow", "--calibration-end",
+                                           "1997-09-30", "--holdout-end", "1998-06-30", "--save",
+                                           "--out", str(tmp_path / "plots")])
+    assert res.exit_code == 0, res.output
+    assert "best model: pareto_nbd" in res.output
+    assert load_selection(tmp_path / "clientlens.models.json", "cdnow") == "pareto_nbd"
+    assert (tmp_path / "plots" / "tracking_cumulative.svg").exists()
+
+
+def _load_orders(engine, shop: str, orders: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    """Write orders straight into the store tables (the import command belongs to another area)."""
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
+    from clientlens.store import models as m
+
+    with Session(engine) as session:
+        s = m.Shop(name=shop, created_at=datetime(2024, 1, 1))
+        session.add(s)
+        session.flush()
+        customers = {}
+        for cid in orders["customer_id"].unique():
+            c = m.Customer(shop_id=s.id, external_id=str(cid))
+            session.add(c)
+            customers[cid] = c
+        session.flush()
+        for i, row in enumerate(orders.itertuples(index=False)):
+            session.add(m.Order(shop_id=s.id, external_id=f"o{i}", customer_id=customers[row.customer_id].id,
+                                ordered_at=row.order_date.to_pydatetime(), currency="USD",
+                                total_minor=int(round(row.total * 100)), discount_minor=0, status="completed"))
+        session.commit()
