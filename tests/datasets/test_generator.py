@@ -370,3 +370,11 @@ def test_docs_show_the_archetype_table_as_coded():
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "generator.md"
     assert archetype_table_markdown() in doc.read_text("utf-8")
+
+
+def test_parallel_workers_write_the_same_files(tmp_path):
+    n = 2 * BLOCK_SIZE + 50
+    generate_to_parquet(n, tmp_path / "one", chunk_size=BLOCK_SIZE, seed=3, tables=("orders", "truth"))
+    generate_to_parquet(n, tmp_path / "two", chunk_size=BLOCK_SIZE, seed=3, tables=("orders", "truth"), workers=2)
+    for name in ("orders", "truth"):
+        assert pq.read_table(tmp_path / "one" / f"{name}.parquet").equals(pq.read_table(tmp_path / "two" / f"{name}.parquet"))

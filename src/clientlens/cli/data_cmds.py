@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         as_of: str = typer.Option(None, "--as-of", help="Last day of the history (YYYY-MM-DD)."),
         chunk_size: int = typer.Option(100_000, "--chunk-size", min=1,
                                        help="Customers per chunk when streaming Parquet."),
+        workers: int = typer.Option(1, "--workers", min=1, help="Processes generating Parquet chunks."),
     ) -> None:
         """Generate the documented sample shop: customers, orders, order lines, products,
         interactions, feedback, and the ground truth of each customer's archetypes (truth file)."""
@@ -50,7 +51,7 @@ def register(app: typer.Typer) -> None:
 
             if format == "parquet":
                 paths = generate_to_parquet(customers, out, chunk_size=chunk_size, seed=seed, as_of=end,
-                                            progress=advance)
+                                            progress=advance, workers=workers)
             else:
                 shop = generate_shop(customers, seed=seed, as_of=end, progress=advance)
                 paths = write_shop(shop, out, format="csv")

@@ -23,11 +23,13 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from clientlens.datasets.archetypes import GeneratorSettings, resolve_settings
 from clientlens.datasets.catalogue import Catalogue, build_catalogue, history_start
@@ -70,10 +72,15 @@ class GeneratedShop:
 
 
 def _catalogue(seed: int, as_of: date, cfg: GeneratorSettings) -> Catalogue:
+    return _catalogue_cached(seed, as_of, cfg.history_days, cfg.base_products_per_category,
+                             cfg.launches_per_category_per_month)
+
+
+@lru_cache(maxsize=4)
+def _catalogue_cached(seed: int, as_of: date, history_days: int, base: int, launches: float) -> Catalogue:
     rng = np.random.default_rng([seed, _STREAM_CATALOGUE])
-    return build_catalogue(rng, start=history_start(as_of, cfg.history_days), as_of=as_of,
-                           base_per_category=cfg.base_products_per_category,
-                           launches_per_month=cfg.launches_per_category_per_month)
+    return build_catalogue(rng, start=history_start(as_of, history_days), as_of=as_of,
+                           base_per_category=base, launches_per_month=launches)
 
 
 def _block(block: int, n: int, cfg: GeneratorSettings, as_of: date, seed: int, cat: Catalogue,
@@ -170,15 +177,31 @@ def write_shop(shop: GeneratedShop, out_dir: str | Path, format: str = "csv") ->
     return paths
 
 
+def _chunk(blocks: list[tuple[int, int]], cfg: GeneratorSettings, as_of: date, seed: int,
+           names: tuple[str, ...]) -> dict[str, pa.Table]:
+    """The Arrow tables of one chunk of blocks (runs in a worker process when ``workers > 1``)."""
+    cat = _catalogue(seed, as_of, cfg)
+    service = "interactions" in names or "feedback" in names
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for b, n in blocks:
+        for name, frame in _block(b, n, cfg, as_of, seed, cat, service).items():
+            if name in names:
+                parts.setdefault(name, []).append(frame)
+    return {name: to_arrow(name, _concat(frames)) for name, frames in parts.items()}
+
+
 def generate_to_parquet(n_customers: int, out_dir: str | Path, *, chunk_size: int = 100_000, seed: int = 0,
                         as_of: date = DEFAULT_AS_OF, settings: GeneratorSettings | dict[str, Any] | None = None,
-                        progress: Progress | None = None, tables: Iterable[str] | None = None) -> dict[str, Path]:
+                        progress: Progress | None = None, tables: Iterable[str] | None = None,
+                        workers: int = 1) -> dict[str, Path]:
     """Stream a shop of any size to Parquet, ``chunk_size`` customers at a time (bounded memory).
 
     ``chunk_size`` is rounded up to a whole number of blocks; each chunk becomes one row group of
     every file. The files equal :func:`write_shop` of :func:`generate_shop` with the same arguments.
     ``tables`` limits the files written (e.g. ``("customers", "orders", "order_lines")`` for a
     benchmark); the service threads are not even generated unless interactions or feedback are asked.
+    ``workers > 1`` generates chunks in that many processes (at most ``workers + 1`` chunks in
+    memory); the files are the same.
     """
     import pyarrow.parquet as pq
 
@@ -191,28 +214,41 @@ def generate_to_parquet(n_customers: int, out_dir: str | Path, *, chunk_size: in
     unknown = set(wanted) - set(TABLES)
     if unknown:
         raise ValueError(f"unknown tables {sorted(unknown)}; choose from {list(TABLES)}")
-    service = "interactions" in wanted or "feedback" in wanted
-    cat = _catalogue(seed, as_of, cfg)
     paths = {name: out / f"{name}.parquet" for name in TABLES if name in wanted}
     if "products" in paths:
-        pq.write_table(to_arrow("products", cat.products), paths["products"])
-    blocks_per_chunk = max(1, -(-chunk_size // BLOCK_SIZE))
-    writers = {name: pq.ParquetWriter(path, to_arrow(name, None).schema) for name, path in paths.items()
-               if name != "products"}
+        pq.write_table(to_arrow("products", _catalogue(seed, as_of, cfg).products), paths["products"])
+    per_chunk = max(1, -(-chunk_size // BLOCK_SIZE))
+    blocks = list(_blocks(n_customers))
+    chunks = [blocks[i:i + per_chunk] for i in range(0, len(blocks), per_chunk)]
+    names = tuple(name for name in paths if name != "products")
+    writers = {name: pq.ParquetWriter(paths[name], to_arrow(name, None).schema) for name in names}
+    done = 0
+
+    def write(chunk: list[tuple[int, int]], result: dict[str, pa.Table]) -> None:
+        nonlocal done
+        for name, table in result.items():
+            writers[name].write_table(table)
+        done += sum(n for _, n in chunk)
+        log.info("generated %d of %d customers", done, n_customers)
+        if progress is not None:
+            progress(sum(n for _, n in chunk))
+
     try:
-        pending: dict[str, list[pd.DataFrame]] = {}
-        blocks = list(_blocks(n_customers))
-        for i, (b, n) in enumerate(blocks):
-            for name, frame in _block(b, n, cfg, as_of, seed, cat, service).items():
-                if name in writers:
-                    pending.setdefault(name, []).append(frame)
-            if (i + 1) % blocks_per_chunk == 0 or i == len(blocks) - 1:
-                for name, frames in pending.items():
-                    writers[name].write_table(to_arrow(name, _concat(frames)))
-                pending = {}
-                log.info("generated %d of %d customers", min((i + 1) * BLOCK_SIZE, n_customers), n_customers)
-            if progress is not None:
-                progress(n)
+        if workers <= 1:
+            for chunk in chunks:
+                write(chunk, _chunk(chunk, cfg, as_of, seed, names))
+        else:
+            from concurrent.futures import Future, ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                queue: list[tuple[list[tuple[int, int]], Future[dict[str, pa.Table]]]] = []
+                for chunk in chunks:
+                    queue.append((chunk, pool.submit(_chunk, chunk, cfg, as_of, seed, names)))
+                    if len(queue) > workers:
+                        first, future = queue.pop(0)
+                        write(first, future.result())
+                for chunk, future in queue:
+                    write(chunk, future.result())
     finally:
         for writer in writers.values():
             writer.close()

@@ -168,7 +168,8 @@ def make_purchases(rng: np.random.Generator, plan: pd.DataFrame, cfg: GeneratorS
     when = local_to_utc(local, timezones[cust])
 
     pos = np.arange(len(cust)) - group_starts(cust, n)[cust]
-    order_ids = np.array([f"O{customer_numbers[c]:07d}-{p:02d}" for c, p in zip(cust, pos, strict=True)], dtype=object)
+    order_ids = np.array([f"O{c:07d}-{p:02d}" for c, p in zip(customer_numbers[cust].tolist(), pos.tolist(), strict=True)],
+                         dtype=object)
 
     completed = np.bincount(cust[status == "completed"], minlength=n)
     loyal = plan["brand_loyal"].to_numpy() & (completed >= cfg.brand_loyal_min_orders)
