@@ -86,7 +86,7 @@ def small_shop() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="session")
 def spark_session(spark_available: bool) -> Iterator[Any]:
-    """One local Spark session for the whole test run (2 shuffle partitions)."""
+    """One local Spark session for the whole test run (2 shuffle partitions, tuned for tiny data)."""
     from pyspark.sql import SparkSession
 
     session = (
@@ -96,6 +96,10 @@ def spark_session(spark_available: bool) -> Iterator[Any]:
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "1g")
+        .config("spark.ui.showConsoleProgress", "false")
+        # tiny test data: compiling whole-stage code and re-planning cost more than they save
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.adaptive.enabled", "false")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")

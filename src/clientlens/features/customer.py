@@ -34,6 +34,16 @@ MONTH_DAYS = 365.25 / 12.0
 #: Earliest instant the time-zone offsets are resolved for (older orders use that era's offset).
 TZ_HISTORY_START = dt.date(1990, 1, 1)
 
+PROFILE_COLUMNS = ("country", "kind", "name", "gender", "income_band", "birth_date", "language")
+#: Aggregates of the optional frames (customers, order lines, interactions, feedback): null when absent.
+OPTIONAL_PARTS: dict[str, str] = {
+    **{c: "string" for c in PROFILE_COLUMNS}, "birth_date": "date",
+    "n_lines": "int64", "line_orders": "int64", "line_qty": "float64", "promo_lines": "int64",
+    "new_lines": "int64", "repeat_lines": "int64", "line_spend": "float64", "promo_line_spend": "float64",
+    "category_breadth": "int64", "line_max_qty": "float64", "top_cat_spend": "float64", "cat_spend": "float64",
+    "n_interactions": "int64", "n_feedback": "int64", "last_csat": "int64", "last_nps": "int64",
+}
+
 FEATURE_COLUMNS = (
     "customer_id", "first_purchase", "last_purchase", "tenure_days", "orders", "purchase_days",
     "recency_days", "purchases_per_month", "total_spend", "avg_order_value", "items_per_order",
@@ -104,45 +114,68 @@ def customer_features(
         ch=_channel(orders.channel),
     )
     done = orders.filter(orders.done)
-    age = as_of_day - done.day
-    per_channel = {f"s_{c}": ibis.ifelse(done.ch == c, done.total, 0.0).sum() for c in CHANNELS}
-    order_agg = done.group_by("customer_id").aggregate(
-        first_purchase=done.order_date.min(), last_purchase=done.order_date.max(),
-        first_day=done.day.min(), last_day=done.day.max(), purchase_days=done.day.nunique(),
-        n_orders=done.count(), spend=done.total.sum(),
-        spend_last=ibis.ifelse(age < window, done.total, 0.0).sum(),
-        spend_prev=ibis.ifelse((age >= window) & (age < 2 * window), done.total, 0.0).sum(),
-        known_channel_orders=done.ch.notnull().cast("int64").sum(), n_channels=done.ch.nunique(),
-        order_qty_sum=done.quantity.sum(), order_qty_max=done.quantity.max(),
-        discount_known=done.discount_total.notnull().cast("int64").sum(),
-        promo_order_spend=ibis.ifelse(done.discount_total > 0, done.total, 0.0).sum(),
-        **per_channel,
-    )
-    status_agg = orders.group_by("customer_id").aggregate(
-        all_orders=orders.count(), returned_orders=(~orders.done).cast("int64").sum())
+    order_agg = _order_aggregates(orders, as_of_day=as_of_day, window=window)
     days = done.select("customer_id", "day").distinct()
     gaps = days.mutate(gap=days.day - days.day.lag().over(group_by="customer_id", order_by="day"))
     ipi_agg = gaps.group_by("customer_id").aggregate(ipi_std_days=gaps.gap.cast("float64").std(how="sample"))
 
-    parts = [order_agg, status_agg, ipi_agg, *_line_parts(t, done), *_contact_parts(t, cutoff)]
-    customers = t["customers"].filter(t["customers"].created_at.isnull() | (t["customers"].created_at < cutoff))
-    ids = customers.select("customer_id").union(orders.select("customer_id"), distinct=True)
-    profile = customers.select("customer_id", "country", "kind", "name", "gender", "income_band",
-                               "birth_date", "language")
-    wide = _left_join_all(ids, [profile, *parts])
+    parts = [ipi_agg]
+    if "order_lines" in t:
+        parts += _line_parts(t, done)
+    parts += _contact_parts(t, cutoff)
+    if "customers" in t:
+        customers = t["customers"].filter(t["customers"].created_at.isnull()
+                                          | (t["customers"].created_at < cutoff))
+        ids = customers.select("customer_id").union(orders.select("customer_id"), distinct=True)
+        wide = _left_join_all(ids, [order_agg, customers.select("customer_id", *PROFILE_COLUMNS), *parts])
+    else:  # every customer has an order: the order aggregates are the base
+        wide = _left_join_all(order_agg, parts)
+    absent = {c: ibis.null(ty).name(c) for c, ty in OPTIONAL_PARTS.items() if c not in wide.columns}
+    if absent:
+        wide = wide.mutate(**absent)
     return _finish(wide, as_of=as_of, as_of_day=as_of_day, home_country=home_country).order_by("customer_id")
 
 
+def _order_aggregates(orders: ir.Table, *, as_of_day: int, window: int) -> ir.Table:
+    """One pass over the orders: completed-order figures, channel spend, returns."""
+    done = orders.done
+
+    def completed(value: ir.Value, otherwise: Any = None) -> ir.Value:
+        return ibis.ifelse(done, value, otherwise if otherwise is not None else ibis.null(value.type()))
+
+    age = as_of_day - orders.day
+    total = completed(orders.total, 0.0)
+    per_channel = {f"s_{c}": ibis.ifelse(orders.ch == c, total, 0.0).sum() for c in CHANNELS}
+    return orders.group_by("customer_id").aggregate(
+        first_purchase=completed(orders.order_date).min(), last_purchase=completed(orders.order_date).max(),
+        first_day=completed(orders.day).min(), last_day=completed(orders.day).max(),
+        purchase_days=completed(orders.day).nunique(),
+        n_orders=done.cast("int64").sum(), spend=total.sum(),
+        spend_last=ibis.ifelse(age < window, total, 0.0).sum(),
+        spend_prev=ibis.ifelse((age >= window) & (age < 2 * window), total, 0.0).sum(),
+        known_channel_orders=(done & orders.ch.notnull()).cast("int64").sum(),
+        n_channels=completed(orders.ch).nunique(),
+        order_qty_sum=completed(orders.quantity).sum(), order_qty_max=completed(orders.quantity).max(),
+        discount_known=(done & orders.discount_total.notnull()).cast("int64").sum(),
+        promo_order_spend=ibis.ifelse(orders.discount_total > 0, total, 0.0).sum(),
+        all_orders=orders.count(), returned_orders=(~done).cast("int64").sum(),
+        **per_channel,
+    )
+
+
 def _line_parts(t: dict[str, ir.Table], done: ir.Table) -> list[ir.Table]:
-    """Aggregates over the order lines of completed orders (empty tables when there are no lines)."""
-    products = t["products"].group_by("product_id").aggregate(p_category=t["products"].category.max())
+    """Aggregates over the order lines of completed orders (category from the products if absent)."""
     orders = done.select("order_id", "customer_id", "order_date")
     lines = t["order_lines"]
-    j = lines.inner_join(orders, lines.order_id == orders.order_id).left_join(
-        products, lines.product_id == products.product_id)
+    j = lines.inner_join(orders, lines.order_id == orders.order_id)
+    category = lines.category
+    if "products" in t:
+        products = t["products"].group_by("product_id").aggregate(p_category=t["products"].category.max())
+        j = j.left_join(products, lines.product_id == products.product_id)
+        category = category.fill_null(j.p_category)
     lines = j.select(
         j.customer_id, order_id=lines.order_id, product_id=lines.product_id, order_date=j.order_date,
-        category=lines.category.fill_null(j.p_category), quantity=lines.quantity,
+        category=category, quantity=lines.quantity,
         promo=(lines.discount.fill_null(0.0) > 0),
         is_new=lines.is_new_arrival.fill_null(False),
         line_spend=lines.quantity * lines.unit_price - lines.discount.fill_null(0.0),
@@ -167,12 +200,15 @@ def _line_parts(t: dict[str, ir.Table], done: ir.Table) -> list[ir.Table]:
 
 def _contact_parts(t: dict[str, ir.Table], cutoff: ir.Value) -> list[ir.Table]:
     """Interaction and feedback counts, and the latest CSAT / NPS scores, before the cut-off."""
-    inter = t["interactions"].filter(t["interactions"].occurred_at < cutoff)
-    inter_agg = inter.group_by("customer_id").aggregate(n_interactions=inter.count())
+    parts: list[ir.Table] = []
+    if "interactions" in t:
+        inter = t["interactions"].filter(t["interactions"].occurred_at < cutoff)
+        parts.append(inter.group_by("customer_id").aggregate(n_interactions=inter.count()))
+    if "feedback" not in t:
+        return parts
     fb = t["feedback"].filter(t["feedback"].submitted_at < cutoff)
     fb = fb.mutate(kind=fb.kind.strip().lower())
-    fb_agg = fb.group_by("customer_id").aggregate(n_feedback=fb.count())
-    parts = [inter_agg, fb_agg]
+    parts.append(fb.group_by("customer_id").aggregate(n_feedback=fb.count()))
     for kind in ("csat", "nps"):
         k = fb.filter(fb.kind == kind)
         latest = k.group_by("customer_id").aggregate(at=k.submitted_at.max())

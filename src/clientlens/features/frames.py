@@ -112,7 +112,8 @@ def register_frames(engine: Any, frames: Mapping[str, Any]) -> dict[str, ir.Tabl
     """Engine tables (canonical) for each frame; Arrow / pandas / Polars frames are registered.
 
     ``engine`` is a :class:`clientlens.features.engine.Engine` or ``None`` (Ibis memtables on the
-    default backend, DuckDB). Ibis tables are used as they are.
+    default backend, DuckDB). Ibis tables are used as they are. Absent (or None) frames are
+    absent from the result too, so the features built on them are nulls, at no cost.
     """
     unknown = set(frames) - set(FRAME_KINDS)
     if unknown:
@@ -123,7 +124,7 @@ def register_frames(engine: Any, frames: Mapping[str, Any]) -> dict[str, ir.Tabl
     for kind in FRAME_KINDS:
         obj = frames.get(kind)
         if obj is None:
-            obj = empty_frame(kind)
+            continue  # absent frames are left out of the expression altogether
         if isinstance(obj, ir.Table):
             table = obj
         else:
