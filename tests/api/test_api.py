@@ -156,3 +156,18 @@ def test_healthz_and_openapi(api) -> None:  # type: ignore[no-untyped-def]
     assert api[None].get("/healthz").json()["status"] == "ok"
     doc = api[None].get("/api/v1/openapi.json").json()
     assert "/api/v1/shops/{shop}/customers" in doc["paths"]
+
+
+def test_next_best_action_of_one_customer_equals_the_care_layers_shop_wide_answer(engine, settings) -> None:  # type: ignore[no-untyped-def]
+    from clientlens.api.services.customer360 import next_best_action
+    from clientlens.care.playbooks import next_best_actions
+
+    with session_scope(engine) as s:
+        shop = s.scalar(select(m.Shop))
+        expected = next_best_actions(s, "cdnow", settings)
+        ids = sorted(expected)[:40] + ["3", "4", "5"]
+        for cid in ids:
+            mine = next_best_action(s, settings, shop, get_customer(s, shop.id, cid))  # type: ignore[union-attr]
+            theirs = expected.get(cid, [])
+            assert (mine.rule_id if mine else None) == (theirs[0].rule_id if theirs else None), cid
+        assert any(a[0].rule_id == "priority_care_top_clv" for a in expected.values())

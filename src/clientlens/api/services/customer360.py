@@ -4,8 +4,10 @@ conversations."""
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,10 +15,11 @@ from clientlens.api import schemas as s
 from clientlens.api.config import WebSettings
 from clientlens.api.services import conversations
 from clientlens.api.services.customers import customer_labels, prediction
+from clientlens.care.facts import CustomerFacts
 from clientlens.config import Settings
 from clientlens.store import models as m
 from clientlens.store.models import CONSENT_CHANNELS
-from clientlens.store.repository import get_customer
+from clientlens.store.repository import get_customer, latest_snapshot, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +44,67 @@ def _action(a: Any) -> s.ActionRead:
                         reason=a.reason, template=a.template, language=a.language)
 
 
-def next_best_action(session: Session, settings: Settings, shop: m.Shop, customer_id: str) -> s.ActionRead | None:
-    """The care layer's next best action for this customer (playbooks), or None."""
-    from clientlens.care.playbooks import next_best_actions
+_CLV_CACHE: dict[tuple[str, int, Any], np.ndarray] = {}
 
-    acts = next_best_actions(session, shop.name, settings, customer_ids=[customer_id]).get(customer_id, [])
+
+def _sorted_clv(session: Session, snap: m.Snapshot) -> np.ndarray:
+    """Every CLV of a snapshot, sorted (cached per snapshot: ranking one customer stays O(log n))."""
+    key = (str(getattr(session.get_bind(), "url", "")), snap.id, snap.created_at)
+    if key not in _CLV_CACHE:
+        if len(_CLV_CACHE) > 8:
+            _CLV_CACHE.clear()
+        values = session.scalars(select(m.SnapshotScore.clv).where(m.SnapshotScore.snapshot_id == snap.id,
+                                                                   m.SnapshotScore.clv.is_not(None))).all()
+        arr = np.asarray(values, dtype=float)
+        _CLV_CACHE[key] = np.sort(arr[~np.isnan(arr)])
+    return _CLV_CACHE[key]
+
+
+def customer_facts(session: Session, shop: m.Shop, external_id: str) -> CustomerFacts:
+    """The care layer's facts of ONE customer (labels, scores, CLV rank share) without loading the shop's."""
+    snap = latest_snapshot(session, shop.id)
+    if snap is None:
+        return CustomerFacts()
+    rows = session.execute(select(m.SnapshotLabel.taxonomy, m.SnapshotLabel.label)
+                           .where(m.SnapshotLabel.snapshot_id == snap.id,
+                                  m.SnapshotLabel.customer_id == external_id)).all()
+    score = session.get(m.SnapshotScore, (snap.id, external_id))
+    p_alive, clv, share = (score.p_alive, score.clv, None) if score else (None, None, None)
+    if clv is not None and not math.isnan(clv):
+        ranked = _sorted_clv(session, snap)
+        share = float(len(ranked) - np.searchsorted(ranked, clv, side="right")) / len(ranked)
+    return CustomerFacts(frozenset(f"{t}:{lab}" for t, lab in rows), p_alive, clv, share,
+                         {t: lab for t, lab in rows})
+
+
+def next_best_action(session: Session, settings: Settings, shop: m.Shop, cust: m.Customer) -> s.ActionRead | None:
+    """The care layer's next best action for this customer (its playbook and loyalty rules), or None."""
+    from clientlens.care.config import care_settings
+    from clientlens.care.loyalty import loyalty_statuses
+    from clientlens.care.playbooks import actions_for, load_playbook
+
+    care = care_settings(settings)
+    loyalty = loyalty_statuses(session, shop.id, care, utcnow().date(), [cust.id]).get(cust.id)
+    acts = actions_for(cust, customer_facts(session, shop, cust.external_id), load_playbook(care.playbook or None),
+                       loyalty)
     return _action(acts[0]) if acts else None
+
+
+def _sync_if_new(session: Session, settings: Settings, shop: m.Shop, cust: m.Customer) -> None:
+    """Group this customer's new interactions into conversations (the care inbox sync) when there are any."""
+    from clientlens.store.care_models import ConversationMessage
+
+    new = session.scalar(select(m.Interaction.id).outerjoin(
+        ConversationMessage, ConversationMessage.interaction_id == m.Interaction.id)
+        .where(m.Interaction.customer_id == cust.id, ConversationMessage.id.is_(None)).limit(1))
+    if new is not None:
+        conversations.sync(session, settings, shop)
 
 
 def customer_360(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop,
                  customer_id: str) -> s.Customer360:
     cust = get_customer(session, shop.id, customer_id)
-    conversations.sync(session, settings, shop)
+    _sync_if_new(session, settings, shop, cust)
     profile = {f: getattr(cust, f) for f in PROFILE_FIELDS}
     profile["customer_id"] = profile.pop("external_id")
     merged_from = list(session.scalars(select(m.Customer.external_id).where(m.Customer.merged_into_id == cust.id)))
@@ -62,7 +114,7 @@ def customer_360(session: Session, settings: Settings, cfg: WebSettings, shop: m
         labels=customer_labels(session, shop, cust.external_id),
         prediction=prediction(session, shop, cust.external_id),
         timeline=timeline(session, shop, cust, cfg.timeline_limit),
-        next_best_action=next_best_action(session, settings, shop, cust.external_id),
+        next_best_action=next_best_action(session, settings, shop, cust),
         conversations=conversations.of_customer(session, shop, cust.id),
         merged_from=merged_from,
     )
