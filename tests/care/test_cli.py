@@ -45,6 +45,8 @@ def test_care_commands(sqlite_shop, tmp_path, monkeypatch) -> None:  # type: ign
     assert code == 0 and "replied" in out
     code, out = run(db, "inbox", "resolve", str(conv), "--shop", SHOP)
     assert code == 0 and "resolved" in out
+    code, out = run(db, "inbox", "surveys", "--shop", SHOP, "--outbox", str(tmp_path / "surveys"))
+    assert code == 0 and "surveys sent" in out
     code, out = run(db, "sla", "--shop", SHOP, "--by", "channel", "--format", "json")
     assert code == 0 and {r["group"] for r in json.loads(out)["metrics"]} <= {"email", "phone", "social", "chat", "in_store"}
     code, out = run(db, "sla", "--shop", SHOP, "--by", "agent")

@@ -107,8 +107,10 @@ def plan_campaign(session: Session, shop_name: str, spec: CampaignSpec, settings
     facts = latest_facts(session, shop.id)
     renderer = TemplateRenderer(care.language_fallback, spec.templates_dir)
     plan = CampaignPlan(spec)
-    customers = list(session.scalars(select(m.Customer).where(
-        m.Customer.shop_id == shop.id, m.Customer.merged_into_id.is_(None)).order_by(m.Customer.id)))
+    cq = select(m.Customer).where(m.Customer.shop_id == shop.id, m.Customer.merged_into_id.is_(None))
+    if spec.audience.customers and len(spec.audience.customers) <= 1000:
+        cq = cq.where(m.Customer.external_id.in_(list(spec.audience.customers)))
+    customers = list(session.scalars(cq.order_by(m.Customer.id)))
     chosen: list[tuple[m.Customer, date | None]] = []
     for cust in customers:
         if not matches_audience(cust, facts.get(cust.external_id), spec.audience):

@@ -108,6 +108,27 @@ def _register_inbox(app: typer.Typer) -> None:
         console.print(f"conversation {conversation} resolved" + (f"; {survey.kind} survey queued" if survey else ""))
 
 
+    @inbox_app.command("surveys")
+    def surveys(ctx: typer.Context, shop: str = ShopOption,
+                outbox: str = typer.Option(None, "--outbox", help="Write the surveys to this folder instead.")) -> None:
+        """Record numeric replies to surveys already sent, then send the queued surveys."""
+        from clientlens.care.config import care_settings
+        from clientlens.care.senders import OutboxSender, Sender, build_senders
+        from clientlens.care.surveys import process_survey_replies, send_queued_surveys
+        from clientlens.store.db import session_scope
+
+        actx = app_context(ctx)
+        engine = actx.ready_engine()
+        care = care_settings(actx.settings)
+        with session_scope(engine) as s:
+            answers = process_survey_replies(s, shop, actx.settings)
+        senders: dict[str, Sender] = ({ch: OutboxSender(outbox, care.senders.smtp_from) for ch in ("email", "sms", "chat")}
+                                      if outbox else build_senders(care))
+        report = send_queued_surveys(engine, shop, actx.settings, senders)
+        console.print(f"{len(answers)} survey answers recorded; {report.sent} surveys sent, "
+                      f"{report.not_sent} waiting (no consent, quiet hours or capping)")
+
+
 def register(app: typer.Typer) -> None:
     """Add the care commands to the root app."""
     _register_inbox(app)
