@@ -342,3 +342,17 @@ def test_greeting_uses_the_given_name_in_the_customer_culture() -> None:
     assert cp.given_name("Łucja Kowalska", "pl-PL") == "Łucja"
     assert cp.given_name("Zoé Martin", "fr") == "Zoé"
     assert cp.given_name(None, "en") == ""
+
+
+def test_not_before_holds_the_campaign(sqlite_shop, settings) -> None:  # type: ignore[no-untyped-def]
+    with Session(sqlite_shop) as s:
+        ext = s.scalars(select(m.Customer.external_id)).first()
+        assert ext is not None
+        _only(s, ext)
+        s.commit()
+    sender = MemorySender()
+    campaign = spec(name="later", channels=("email",), audience={"customers": [ext]},
+                    schedule={"respect_quiet_hours": False, "not_before": "2026-03-02T14:00:00+01:00"})
+    assert cp.send_campaign(sqlite_shop, SHOP, campaign, settings, {"email": sender}, now=NOON).sent == 0
+    assert cp.send_campaign(sqlite_shop, SHOP, campaign, settings, {"email": sender},
+                            now=NOON + timedelta(hours=1)).sent == 1

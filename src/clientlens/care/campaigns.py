@@ -13,7 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -211,7 +211,10 @@ def send_campaign(engine: Engine, shop_name: str, spec: CampaignSpec, settings: 
     clock = clock or (lambda: now)
     care = care_settings(settings)
     report = SendReport()
-    if spec.schedule.not_before is not None and now < spec.schedule.not_before:
+    not_before = spec.schedule.not_before
+    if not_before is not None and not_before.tzinfo is not None:  # TOML offset datetimes -> naive UTC
+        not_before = not_before.astimezone(UTC).replace(tzinfo=None)
+    if not_before is not None and now < not_before:
         log.info("campaign %s: not before %s", spec.name, spec.schedule.not_before)
         return report
     with Session(engine, expire_on_commit=False) as session:
