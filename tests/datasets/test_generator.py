@@ -78,6 +78,9 @@ def test_everything_happens_inside_the_history(shop):
         ts = pd.to_datetime(frame[col])
         assert ts.max() < end, col
     assert pd.to_datetime(shop.orders["order_date"]).min() >= start
+    first_order = shop.orders.groupby("customer_id")["order_date"].min()
+    created = shop.customers.set_index("customer_id")["created_at"].loc[first_order.index]
+    assert (pd.to_datetime(created) <= pd.to_datetime(first_order)).all()
 
 
 def test_files_have_the_import_columns_and_text_forms(shop, tmp_path):

@@ -105,6 +105,10 @@ def _block(block: int, n: int, cfg: GeneratorSettings, as_of: date, seed: int, c
     anytime = start64 + (rng.random(n) * span).astype(np.int64).astype("timedelta64[ns]")
     first_buy = start64 + bought.first_day.astype("timedelta64[D]").astype("timedelta64[ns]")
     created = np.where(bought.first_day >= 0, first_buy - lead + np.timedelta64(8, "h"), anytime)
+    if len(bought.orders):  # an account exists before its first order
+        first_order = bought.orders.groupby("customer_id", sort=False)["order_date"].min()
+        pos = customers["customer_id"].map(first_order).to_numpy(dtype="datetime64[ns]")
+        created = np.where(~np.isnat(pos) & (pos < created), pos - np.timedelta64(1, "h"), created)
     customers["created_at"] = created.astype("datetime64[s]").astype("datetime64[ns]")
 
     buyer = bought.completed > 0
