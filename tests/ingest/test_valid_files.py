@@ -176,3 +176,17 @@ def test_quarantine_is_replaced_each_run(url: str, engine: Engine, tmp_path: Pat
     src.write_text("customer_id,order_date,total\nK1,2024-01-01,1\n")
     assert run_cli(url, "import", "orders", str(src)).code == 0
     assert not (tmp_path / "q.csv.rejected.csv").exists()
+
+
+def test_shopify_export_orders_then_lines(url: str, engine: Engine) -> None:
+    path = VALID / "orders_shopify_export.csv"
+    res = run_cli(url, "import", "orders", str(path))
+    assert res.code == 0, res.out
+    got = sorted((r[0], r[1], str(r[2])[:16], r[3], r[4]) for r in rows(
+        engine, "SELECT o.external_id, c.external_id, o.ordered_at, o.total_minor, o.status FROM orders o "
+                "JOIN customers c ON c.id = o.customer_id"))
+    assert got == [("#1001", "ann@example.com", "2024-01-05 09:00", 3500, "completed"),
+                   ("#1002", "bob@example.com", "2024-01-06 10:00", 1200, "returned")]
+    assert run_cli(url, "import", "order-lines", str(path)).code == 0
+    assert sorted(rows(engine, "SELECT external_id, quantity FROM order_lines"))[0][0] == "#1001|MUG-1|1"
+    assert count(engine, "order_lines") == 3 and count(engine, "orders") == 2

@@ -146,6 +146,11 @@ def validate(raw: RawTable, entity: str, *, mapping: Mapping, options: ParseOpti
     base = pl.from_arrow(raw.table)
     assert isinstance(base, pl.DataFrame)
     base = base.with_columns(pl.Series("_row", raw.row, dtype=pl.Int64), pl.Series("_line", raw.line, dtype=pl.Int64))
+    if layout == "shopify" and entity == "orders":
+        # Shopify repeats an order on one row per line item, with the order's fields on the first only.
+        oid, total = pl.col(columns["order_id"]), pl.col(columns["total"])
+        follow = oid.is_not_null() & total.is_null() & (pl.int_range(pl.len()).over(oid) > 0)
+        base = base.filter(~follow)
     checks: list[tuple[str, pl.Expr, str, str]] = []
     limit = settings.ingest.max_field_bytes
     for h in raw.headers:
