@@ -35,3 +35,13 @@ def test_read_table_order_lines_frame() -> None:
     assert t.column("unit_price").to_pylist() == [2.55, 3.39, 1.85, 1.69]
     assert t.column("quantity").to_pylist() == [6.0, 6.0, 6.0, 32.0]
     assert t.column("is_new_arrival").to_pylist() == [False] * 4
+
+
+def test_validated_batches_leave_rejected_rows_out() -> None:
+    from clientlens.ingest import validated_batches
+
+    settings = load_settings(search_cwd=False, overrides={"ingest": {"batch_size": 2}})
+    batches = list(validated_batches(BAD / "orders_absurd_amounts.csv", "orders", settings=settings))
+    assert [b.height for b in batches] == [2]
+    assert batches[0].get_column("total").to_list() == [1000, 99999999999]
+    assert batches[0].get_column("_line").to_list() == [2, 5]

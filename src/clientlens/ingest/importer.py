@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -85,6 +85,17 @@ def prepare(path: str | Path, entity: str, *, mapping: Mapping | str | Path | di
     fields = raw_fields_frame(v.base, raw.headers)
     kept, dup_rej, n_same = split_duplicates(keyed, fields, v.columns)
     return v, kept, concat_rejections([v.rejections, dup_rej]), n_same
+
+
+def validated_batches(path: str | Path, entity: str, *, mapping: Mapping | str | Path | dict[str, Any] | None = None,
+                      options: ParseOptions | dict[str, Any] | None = None, settings: Settings,
+                      now: datetime | None = None) -> Iterator[pl.DataFrame]:
+    """The typed, validated, keyed rows of ``path`` in batches of ``settings.ingest.batch_size``
+    (what ``import_file`` loads; rejected rows are left out)."""
+    _, kept, _, _ = prepare(path, entity, mapping=mapping, options=options, settings=settings, now=now)
+    size = max(1, settings.ingest.batch_size)
+    for start in range(0, kept.height, size):
+        yield kept.slice(start, size)
 
 
 def _create_missing_orders(engine: Engine, ctx: BatchContext, lines: pl.DataFrame, batch_size: int) -> None:
