@@ -182,6 +182,21 @@ class GeneratorSettings(BaseModel):
     shop_timezone: str = "Europe/London"
     business_hours: tuple[int, int] = (9, 17)
     business_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    #: shape of regular buyers' gamma gaps (cv = 1/sqrt(shape)) and sigma of occasional log-normal gaps
+    regular_gap_shape: float = 2.8
+    occasional_gap_sigma: float = 0.8
+    #: fewest completed orders per profile (regular, lapsing, occasional)
+    min_orders: dict[str, int] = Field(default_factory=lambda: {"regular": 4, "lapsing": 3, "occasional": 2})
+    #: first answers inside business hours: phone / in store within this many minutes, chat in this
+    #: range of minutes, e-mail and social after a log-normal delay of this median (hours)
+    live_reply_minutes: float = 4.0
+    chat_reply_minutes: tuple[float, float] = (0.5, 8.0)
+    written_reply_median_hours: float = 1.5
+    #: a slow thread's backlog (hours) and the mean number of follow-up rounds
+    backlog_hours: tuple[float, float] = (24.0, 96.0)
+    followup_rounds_mean: float = 0.5
+    #: median hours before a customer follows up on an answer
+    followup_median_hours: float = 6.0
     #: service: share of customers opening threads, threads per such customer (1 + Poisson)
     contact_share: float = 0.35
     extra_threads_mean: float = 0.6

@@ -87,7 +87,9 @@ def _rhythm(rng: np.random.Generator, plan: pd.DataFrame, cfg: GeneratorSettings
     r = np.where(profile == "new", r_new, r)
     g = np.where(profile == "new", g_new, g)
     r = np.floor(np.clip(r, 0, H - 30))
-    min_count = np.select([profile == "regular", profile == "lapsing", profile == "occasional"], [4, 3, 2], 1)
+    least = cfg.min_orders
+    min_count = np.select([profile == "regular", profile == "lapsing", profile == "occasional"],
+                          [least["regular"], least["lapsing"], least["occasional"]], 1)
     avail = 0.95 * (H - r)
     fit = 1 + np.floor(avail / g)
     count = np.where(profile == "prospect", 0, np.maximum(np.minimum(count, fit), min_count)).astype(np.int64)
@@ -97,11 +99,13 @@ def _rhythm(rng: np.random.Generator, plan: pd.DataFrame, cfg: GeneratorSettings
 
 
 def _order_days(rng: np.random.Generator, plan: pd.DataFrame, count: np.ndarray, g: np.ndarray, r: np.ndarray,
-                H: int) -> tuple[np.ndarray, np.ndarray]:
+                cfg: GeneratorSettings) -> tuple[np.ndarray, np.ndarray]:
     """(customer index, day) of every completed order, sorted by customer then day."""
     cust = np.repeat(np.arange(len(count)), count)
     occasional = plan["profile"].to_numpy()[cust] == "occasional"
-    gap = np.where(occasional, rng.lognormal(0.0, 0.8, len(cust)), rng.gamma(2.8, 1 / 2.8, len(cust)))
+    shape = cfg.regular_gap_shape
+    gap = np.where(occasional, rng.lognormal(0.0, cfg.occasional_gap_sigma, len(cust)),
+                   rng.gamma(shape, 1 / shape, len(cust)))
     starts = group_starts(cust, len(count))
     pos = np.arange(len(cust)) - starts[cust]
     is_last = pos == count[cust] - 1
@@ -114,6 +118,7 @@ def _order_days(rng: np.random.Generator, plan: pd.DataFrame, count: np.ndarray,
     group_total = np.bincount(cust, weights=gap, minlength=len(count))
     group_before = before - np.append(before, 0.0)[starts][cust]
     offset = group_total[cust] - group_before  # days from this order to the customer's last one
+    H = cfg.history_days
     day = np.clip(H - r[cust] - np.round(offset), 0, H).astype(np.int64)
     return cust, day
 
@@ -122,9 +127,8 @@ def make_purchases(rng: np.random.Generator, plan: pd.DataFrame, cfg: GeneratorS
                    start: date, timezones: np.ndarray, customer_numbers: np.ndarray) -> Purchases:
     """Orders and lines for the customers of ``plan`` (one block)."""
     n = len(plan)
-    H = cfg.history_days
     count, g, r = _rhythm(rng, plan, cfg)
-    cust, day = _order_days(rng, plan, count, g, r, H)
+    cust, day = _order_days(rng, plan, count, g, r, cfg)
     status = np.full(len(cust), "completed", dtype=object)
 
     # extra returned / cancelled orders between the first and the last completed one

@@ -44,11 +44,13 @@ def _reply_time(rng: np.random.Generator, at: np.ndarray, channel: np.ndarray, s
                                          cfg.business_days)
     k = len(at)
     live = np.isin(channel, ("phone", "in_store"))
-    in_hours = np.where(live, rng.uniform(0, 4 / 60, k),
-                        np.where(channel == "chat", rng.uniform(0.5 / 60, 8 / 60, k), rng.lognormal(np.log(1.5), 0.8, k)))
+    chat_lo, chat_hi = cfg.chat_reply_minutes
+    written = rng.lognormal(np.log(cfg.written_reply_median_hours), 0.8, k)
+    in_hours = np.where(live, rng.uniform(0, cfg.live_reply_minutes / 60, k),
+                        np.where(channel == "chat", rng.uniform(chat_lo / 60, chat_hi / 60, k), written))
     after_open = np.where(channel == "chat", rng.uniform(5 / 60, 1.0, k), rng.uniform(0.25, 2.5, k))
     delay = np.maximum(np.where(inside, in_hours, after_open), 1 / 120)  # at least 30 seconds
-    backlog = np.where(slow, rng.uniform(24, 96, k), 0.0)
+    backlog = np.where(slow, rng.uniform(*cfg.backlog_hours, k), 0.0)
     return np.where(inside, at, opening) + _hours(delay + backlog)
 
 
@@ -98,7 +100,7 @@ def make_service(rng: np.random.Generator, plan: pd.DataFrame, customers: pd.Dat
     intl = plan["international"].to_numpy()[t_cust]
     channel = np.where(intl & (channel == "in_store"), "email", channel)
     slow = rng.random(T) < cfg.slow_service_share
-    rounds = 1 + rng.poisson(0.5, T) + slow.astype(np.int64)
+    rounds = 1 + rng.poisson(cfg.followup_rounds_mean, T) + slow.astype(np.int64)
     language = customers["language"].to_numpy()[t_cust]
     agent = _assign_agents(rng, language)
 
@@ -131,7 +133,7 @@ def make_service(rng: np.random.Generator, plan: pd.DataFrame, customers: pd.Dat
         active = np.zeros(T, dtype=bool)
         active[ridx] = True
         at = at.copy()
-        at[ridx] = reply[ok] + _hours(rng.lognormal(np.log(6), 1.0, len(ridx)))
+        at[ridx] = reply[ok] + _hours(rng.lognormal(np.log(cfg.followup_median_hours), 1.0, len(ridx)))
     thread = np.concatenate(rows_thread) if rows_thread else np.zeros(0, dtype=np.int64)
     when = np.concatenate(rows_time) if rows_time else np.zeros(0, dtype="datetime64[ns]")
     direction = np.concatenate(rows_dir) if rows_dir else np.zeros(0, dtype=object)
