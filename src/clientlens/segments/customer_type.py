@@ -62,12 +62,22 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(" + _alternatives(words) + r")(?!\w)", re.IGNORECASE)
 
 
-def _first_match(names: pd.Series, stripped: pd.Series, pattern: re.Pattern[str] | None) -> pd.Series:
-    """The matched text (from the name as written, else the stripped name), or NaN."""
+def _first_match(names: pd.Series, stripped: pd.Series, pattern: re.Pattern[str] | None,
+                 candidates: pd.Series | None = None) -> pd.Series:
+    """The matched text (from the name as written, else the stripped name), or NaN.
+
+    Only rows in ``candidates`` (a boolean mask) are searched; the others are NaN.
+    """
+    out = pd.Series(np.nan, index=names.index, dtype=object)
     if pattern is None:
-        return pd.Series(np.nan, index=names.index, dtype=object)
-    found = names.str.casefold().str.extract(pattern, expand=False)
-    return found.fillna(stripped.str.extract(pattern, expand=False))
+        return out
+    rows = names.index if candidates is None else names.index[candidates.to_numpy()]
+    if len(rows) == 0:
+        return out
+    found = names[rows].str.casefold().str.extract(pattern, expand=False)
+    found = found.fillna(stripped[rows].str.extract(pattern, expand=False))
+    out[rows] = found.astype(object)
+    return out
 
 
 def label(df: pd.DataFrame, ctx: LabelContext) -> list[pd.DataFrame]:
@@ -77,13 +87,21 @@ def label(df: pd.DataFrame, ctx: LabelContext) -> list[pd.DataFrame]:
     given = normalise_kind(df["kind"])
     names = df["name"].astype(object).where(df["name"].notna(), "").astype(str)
     stripped = strip_diacritics(names)
-    legal = _first_match(names, stripped, _pattern(rules.legal_forms))
-    public = _first_match(names, stripped, _pattern(rules.public_bodies))
+    # one search with every pattern first: most names (private persons) match none of them
+    words = rules.legal_forms + rules.public_bodies + rules.trade_words + rules.tax_id_words
+    everything = re.compile(r"(?<!\w)(?:" + _alternatives(words) + r")(?!\w)", re.IGNORECASE) if words else None
+    if everything is not None:
+        hit = names.str.casefold().str.contains(everything) | stripped.str.contains(everything)
+        candidates = hit.fillna(False).astype(bool) & given.isna()
+    else:
+        candidates = given.isna()
+    legal = _first_match(names, stripped, _pattern(rules.legal_forms), candidates)
+    public = _first_match(names, stripped, _pattern(rules.public_bodies), candidates)
     tax_words = _alternatives(rules.tax_id_words)
     tax_pattern = re.compile(rf"(?<!\w)((?:{tax_words})(?!\w)[\s:.#/-]*(?:[a-z]{{2}})?[\s-]?(?:\d[\s.-]?){{{rules.tax_id_min_digits},}})",
                              re.IGNORECASE) if rules.tax_id_words else None
-    tax = _first_match(names, stripped, tax_pattern)
-    trade = _first_match(names, stripped, _pattern(rules.trade_words))
+    tax = _first_match(names, stripped, tax_pattern, candidates)
+    trade = _first_match(names, stripped, _pattern(rules.trade_words), candidates)
     wholesale = (purchasing(df) & (df["quantity_per_order"] >= rules.wholesale_quantity_per_order)
                  & (df["orders"] >= rules.wholesale_min_orders))
     if rules.wholesale_requires_no_personal_data:

@@ -97,8 +97,8 @@ TEMPLATES: dict[str, str] = {
     "geography.domestic": "domestic: country {country} is the home country {home_country}",
     "geography.international": "international: country {country} is not the home country {home_country}",
     # rfm
-    "rfm_segment.grid": ("{label}: R={r} F={f} M={m} (FM {fm:g}); recency {recency_days:g} days, "
-                         "{orders:g} orders, spend {total_spend:,g} (rule: R {r_min}-{r_max}, "
+    "rfm_segment.grid": ("{label}: R={r:g} F={f:g} M={m:g} (FM {fm:g}); recency {recency_days:g} days, "
+                         "{orders:g} orders, spend {total_spend:,g} (rule: R {r_min:g}-{r_max:g}, "
                          "FM {fm_min:g}-{fm_max:g})"),
     # revenue tier
     "revenue_tier.top_20": ("top 20%: rank {rank:g} of {n:g} purchasing customers by spend {total_spend:,g} "
@@ -151,14 +151,33 @@ def round_sig(value: Any, digits: int = 6) -> Any:
     return int(rounded) if rounded.is_integer() and abs(rounded) < 1e15 else rounded
 
 
-def _column(value: Any, n: int, digits: int) -> list[Any]:
+def _numeric(values: np.ndarray, digits: int) -> tuple[list[str], list[Any]]:
+    """JSON texts and Python values of a numeric column rounded to ``digits`` significant digits."""
+    x = values.astype("float64")
+    finite = np.isfinite(x)
+    safe = np.where(finite, x, 0.0)
+    texts = np.char.mod(f"%.{digits}g", safe)
+    rounded = texts.astype("float64")
+    out_texts: list[str] = texts.tolist()
+    out_values: list[Any] = rounded.tolist()
+    for i in np.flatnonzero(~finite | (np.char.find(texts, "e+") >= 0)):
+        v = round_sig(x[i], digits)
+        out_texts[i] = json.dumps(v)
+        out_values[i] = v
+    return out_texts, out_values
+
+
+def _column(value: Any, n: int, digits: int) -> tuple[list[str], list[Any]]:
+    """(JSON texts, rounded Python values) of one figure over ``n`` rows."""
     if isinstance(value, (pd.Series, np.ndarray, list)):
-        values = value.tolist() if not isinstance(value, list) else value
-        if isinstance(value, pd.Series) and value.dtype == object:
-            values = [None if (v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA) else v
-                      for v in values]
-        return [round_sig(v, digits) for v in values]
-    return [round_sig(value, digits)] * n
+        arr = value.to_numpy() if isinstance(value, pd.Series) else np.asarray(value, dtype=object)
+        if arr.dtype.kind in "iuf":
+            return _numeric(arr, digits)
+        values = [round_sig(None if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))) else v,
+                            digits) for v in arr.tolist()]
+        return [json.dumps(v, ensure_ascii=False) for v in values], values
+    v = round_sig(value, digits)
+    return [json.dumps(v, ensure_ascii=False)] * n, [v] * n
 
 
 def make_labels(customer_ids: pd.Series, taxonomy: str, label: str | pd.Series, rule_id: str,
@@ -166,20 +185,32 @@ def make_labels(customer_ids: pd.Series, taxonomy: str, label: str | pd.Series, 
     """Label rows (``LABEL_COLUMNS``) for ``customer_ids``, with evidence.
 
     ``figures`` maps a figure name to a Series / array aligned with ``customer_ids`` or to a scalar
-    (a threshold). Figures are rounded to ``digits`` significant digits, then the text is rendered.
+    (a threshold). Figures are rounded to ``digits`` significant digits, then the text is rendered
+    from the rounded values (vectorised: one string format per row).
     """
     n = len(customer_ids)
     if n == 0:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in LABEL_COLUMNS})
+        return empty_labels()
     labels = label.tolist() if isinstance(label, pd.Series) else [label] * n
     names = list(figures)
-    cols = [_column(figures[k], n, digits) for k in names]
-    dumps = json.dumps
-    figure_json: list[str] = []
+    columns = [_column(figures[k], n, digits) for k in names]
+    if names:
+        prefixes = [json.dumps(k, ensure_ascii=False) + ": " for k in names]
+        keyed = [[prefix + t for t in texts] for prefix, (texts, _) in zip(prefixes, columns, strict=True)]
+        figure_json = ["{" + ", ".join(parts) + "}" for parts in zip(*keyed, strict=True)]
+    else:
+        figure_json = ["{}"] * n
+    template = TEMPLATES.get(rule_id)
+    value_cols = [values for _, values in columns]
     texts: list[str] = []
-    for i in range(n):
-        row = {k: col[i] for k, col in zip(names, cols, strict=True)}
-        figure_json.append(dumps(row, ensure_ascii=False))
+    for i, row_values in enumerate(zip(*value_cols, strict=True) if names else ([()] * n)):
+        row = dict(zip(names, row_values, strict=True))
+        if template is not None:
+            try:
+                texts.append(template.format(label=labels[i], **row))
+                continue
+            except (KeyError, TypeError, ValueError):
+                pass
         texts.append(render_text(rule_id, row, label=labels[i]))
     return pd.DataFrame({
         "customer_id": customer_ids.astype(str).to_numpy(),
