@@ -4,8 +4,10 @@ small seeded synthetic shop of the same canonical columns), and helpers to add s
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -181,13 +183,35 @@ def shop_engine(store_engine: Engine, frames: dict[str, pd.DataFrame]) -> Iterat
 
 
 @pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory, frames):  # type: ignore[no-untyped-def]
+def ram_dir() -> Iterator[Path]:
+    """A folder in memory (/dev/shm) when there is one: SQLite commits there need no disk sync."""
+    import shutil
+    import tempfile
+
+    shm = Path("/dev/shm")
+    path = Path(tempfile.mkdtemp(prefix="clientlens-care-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def ram_path(ram_dir: Path, request: pytest.FixtureRequest) -> Path:
+    """A fresh folder under ``ram_dir`` for one test."""
+    import uuid
+
+    path = ram_dir / uuid.uuid4().hex
+    path.mkdir()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(ram_dir, frames):  # type: ignore[no-untyped-def]
     """The sample shop on SQLite, built once; each test gets a copy of the file."""
     from sqlalchemy import text
 
     from clientlens.store.db import make_engine, upgrade
 
-    path = tmp_path_factory.mktemp("care-template") / "care.db"
+    path = ram_dir / "template.db"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     with Session(engine) as s:
@@ -200,13 +224,13 @@ def _sqlite_template(tmp_path_factory, frames):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def sqlite_shop(tmp_path, _sqlite_template) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+def sqlite_shop(ram_path, _sqlite_template) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     """The sample shop on SQLite only (for the tests that are not about the store)."""
     import shutil
 
     from clientlens.store.db import make_engine
 
-    path = tmp_path / "care.db"
+    path = ram_path / "care.db"
     shutil.copy(_sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
     yield engine

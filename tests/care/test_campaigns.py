@@ -46,11 +46,11 @@ def spec(**kw) -> CampaignSpec:  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- consent, property test
 
 @pytest.fixture(scope="module")
-def consent_engine(tmp_path_factory):  # type: ignore[no-untyped-def]
+def consent_engine(ram_dir):  # type: ignore[no-untyped-def]
     from clientlens.store.db import make_engine, upgrade
     from tests.care.conftest import load_frames, synthetic_frames
 
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('consent') / 'c.db'}")
+    engine = make_engine(f"sqlite:///{ram_dir / 'consent.db'}")
     upgrade(engine)
     with Session(engine) as s:
         frames = synthetic_frames(n=12, seed=3)

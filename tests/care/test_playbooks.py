@@ -20,11 +20,11 @@ SHOP = "playbook-shop"
 
 
 @pytest.fixture
-def engine(tmp_path):  # type: ignore[no-untyped-def]
+def engine(ram_path):  # type: ignore[no-untyped-def]
     """SQLite only: the playbook logic is not about the store (test_no_action... runs on both)."""
     from clientlens.store.db import make_engine, upgrade
 
-    eng = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    eng = make_engine(f"sqlite:///{ram_path / 'p.db'}")
     upgrade(eng)
     yield eng
     eng.dispose()
