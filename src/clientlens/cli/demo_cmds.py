@@ -1,9 +1,134 @@
-"""Command group (placeholder until its issue lands)."""
+"""``clientlens demo``: a store with the real CDNOW log and a generated shop, analysed and served.
+
+The demo store is ``./clientlens-demo.db``, recreated on each run; ``./clientlens.db`` is never touched.
+"""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from clientlens.cli.common import app_context, console
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from clientlens.config import Settings
+
+DEMO_DB = "clientlens-demo.db"
+SAMPLE_SHOP = "sample-shop"
+CDNOW_SHOP = "cdnow"
+
+
+def _fresh_store(path: Path) -> Engine:
+    from clientlens.store.db import make_engine, upgrade
+
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    return engine
+
+
+def build_demo(engine: Engine, settings: Settings, *, customers: int = 5000, seed: int = 7,
+               progress: Progress | None = None) -> dict[str, object]:
+    """Load both demo shops into ``engine`` and run the pipeline on them. Returns what was done."""
+    from clientlens.datasets.cdnow import data_path
+    from clientlens.datasets.generator import generate_shop, write_shop
+    from clientlens.ingest import import_file
+
+    report: dict[str, object] = {}
+
+    def step(label: str):  # type: ignore[no-untyped-def]
+        return progress.add_task(label, total=None) if progress else None
+
+    def done(task) -> None:  # type: ignore[no-untyped-def]
+        if progress is not None and task is not None:
+            progress.update(task, total=1, completed=1)
+
+    task = step("import CDNOW (real, 69,659 orders)")
+    report["cdnow"] = import_file(engine, CDNOW_SHOP, "orders", data_path("CDNOW_master.txt.gz"),
+                                  settings=settings, options={"currency": "USD"})
+    done(task)
+
+    task = step(f"generate and import {SAMPLE_SHOP} ({customers:,} customers)")
+    shop = generate_shop(customers, seed=seed)  # ends on a fixed date: the same demo everywhere
+    with tempfile.TemporaryDirectory() as tmp:
+        files = write_shop(shop, Path(tmp), format="csv")
+        for entity in ("products", "customers", "orders", "order-lines", "interactions", "feedback"):
+            path = files[entity.replace("-", "_")]
+            report[f"{SAMPLE_SHOP}:{entity}"] = import_file(engine, SAMPLE_SHOP, entity, path, settings=settings)
+    done(task)
+
+    from clientlens.analysis.pipeline import run_analysis
+    from clientlens.analysis.store_io import save_snapshot
+    from clientlens.care.inbox import sync_conversations
+    from clientlens.features.store_reader import load_store_frames
+    from clientlens.store.db import session_scope
+
+    for name in (CDNOW_SHOP, SAMPLE_SHOP):
+        task = step(f"analyse {name}: features, labels, models")
+        snap = run_analysis(load_store_frames(engine, name, settings), shop=name, settings=settings)
+        save_snapshot(engine, snap)
+        report[f"analysis:{name}"] = snap.as_of
+        done(task)
+    task = step("build the service inbox (SLAs use the labels and scores)")
+    with session_scope(engine) as session:
+        report["inbox"] = sync_conversations(session, SAMPLE_SHOP, settings)
+    done(task)
+    return report
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    @app.command("demo")
+    def demo(
+        ctx: typer.Context,
+        serve: bool = typer.Option(True, help="Serve the app when the store is ready."),
+        host: str = typer.Option("127.0.0.1", "--host"),
+        port: int = typer.Option(8000, "--port"),
+        customers: int = typer.Option(5000, "--customers", help="Size of the generated sample shop."),
+        db: Path = typer.Option(Path(DEMO_DB), "--demo-db", help="Where to build the demo store."),
+    ) -> None:
+        """Build ./clientlens-demo.db with the real CDNOW shop and a generated one, analyse, and serve."""
+        settings = app_context(ctx).settings
+        engine = _fresh_store(db)
+        columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as progress:
+            build_demo(engine, settings, customers=customers, progress=progress)
+        console.print(f"demo store ready: sqlite:///{db}")
+        console.print("data: shop 'cdnow' is the real CDNOW log (Fader, Hardie & Lee 2005); "
+                      "shop 'sample-shop' is generated (clientlens.datasets.generator).")
+        from clientlens.api.services.auth import create_admin_with_random_password
+
+        password = create_admin_with_random_password(engine)
+        console.print(f"admin login: [bold]admin[/bold]  password: [bold]{password}[/bold] (shown once)")
+        if serve:
+            _serve(engine, settings, host, port)
+
+
+def _serve(engine: Engine, settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    try:
+        from clientlens.api.app import create_app
+    except ImportError:
+        from fastapi import FastAPI
+        from fastapi.responses import HTMLResponse
+
+        app = FastAPI(title="clientlens")
+
+        @app.get("/", response_class=HTMLResponse)
+        def index() -> str:
+            return "<h1>clientlens</h1><p>The demo store is ready; the web app lands with its issue.</p>"
+
+        @app.get("/healthz")
+        def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+    else:
+        app = create_app(settings, engine=engine)
+    console.print(f"serving http://{host}:{port} (Ctrl+C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

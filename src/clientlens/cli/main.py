@@ -7,6 +7,7 @@ import logging
 import sys
 
 import typer
+from typer.core import TyperGroup
 
 from clientlens import __version__
 from clientlens.cli.common import EXIT_ERROR, AppContext, err_console
@@ -26,6 +27,35 @@ COMMAND_MODULES = (
 )
 
 
+#: Options of the root that may also be written after the command (``clientlens status --db URL``).
+GLOBAL_OPTIONS = ("--db", "--config")
+
+
+class _GlobalOptionsGroup(TyperGroup):
+    """A root group that accepts its global options anywhere on the line, as users write them."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        front: list[str] = []
+        rest: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                rest.extend(args[i:])
+                break
+            name = arg.split("=", 1)[0]
+            if name in GLOBAL_OPTIONS:
+                if "=" in arg:
+                    front.append(arg)
+                else:
+                    front.extend(args[i:i + 2])
+                    i += 1
+            else:
+                rest.append(arg)
+            i += 1
+        return super().parse_args(ctx, front + rest)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"clientlens {__version__}")
@@ -38,6 +68,7 @@ def build_app() -> typer.Typer:
         help="Know and look after your customers: import, classify, predict, care.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
+        cls=_GlobalOptionsGroup,
     )
 
     @app.callback()
