@@ -30,6 +30,7 @@ class WebSettings(BaseModel):
     nps_detractor_max: int = 6
     upload_max_bytes: int = 200_000_000
     upload_dir: str = "uploads"
+    count_cache_seconds: float = 60.0
 
 
 def web_settings(settings: Settings) -> WebSettings:

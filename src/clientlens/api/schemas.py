@@ -294,3 +294,15 @@ class ErasureReport(BaseModel):
 class Health(BaseModel):
     status: str
     schema_version: str | None = None
+
+
+# Parametrised pages built once (building a generic model per request is slow).
+CustomerPage = Page[CustomerRead]
+OrderPage = Page[OrderRead]
+InteractionPage = Page[InteractionRead]
+FeedbackPage = Page[FeedbackRead]
+ConversationPage = Page[ConversationRead]
+MergePage = Page[MergeRead]
+PredictionPage = Page[PredictionRead]
+ActionPage = Page[ActionRead]
+AuditPage = Page[AuditRead]

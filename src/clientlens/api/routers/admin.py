@@ -92,4 +92,4 @@ def audit_log(db: DbDep, _: AuditReader, limit: Limit = 50, offset: Offset = 0,
     rows = db.scalars(query.order_by(am.AuditEvent.at.desc(), am.AuditEvent.id.desc()).offset(offset).limit(limit))
     data = [s.AuditRead(at=r.at, actor=r.actor, action=r.action, target=r.target, shop=r.shop,
                         detail=json.loads(r.detail) if r.detail else None) for r in rows]
-    return s.Page[s.AuditRead](data=data, count=count)
+    return s.AuditPage(data=data, count=count)

@@ -29,7 +29,7 @@ def file_dirs(settings: Settings, upload_dir: str) -> list[Path]:
 
 @router.get("", response_model=s.Page[s.CustomerRead])
 def list_customers(
-    db: DbDep, shop: ShopDep, _: Reader, limit: Limit = 50, offset: Offset = 0,
+    db: DbDep, cfg: WebSettingsDep, shop: ShopDep, _: Reader, limit: Limit = 50, offset: Offset = 0,
     q: Annotated[str | None, Query(max_length=200, description="id, e-mail or part of the name")] = None,
     label: Annotated[list[str] | None, Query(description="taxonomy=label, repeatable (all must hold)")] = None,
     country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
@@ -43,7 +43,10 @@ def list_customers(
     cursor: Annotated[str | None, Query(max_length=2000, description="next_cursor of the previous page")] = None,
     count: bool = True,
 ) -> s.Page[s.CustomerRead]:
-    """Customers of a shop, filtered on labels, scores, country and channel; keyset paging via ``cursor``."""
+    """Customers of a shop, filtered on labels, scores, country and channel; keyset paging via ``cursor``.
+
+    ``count`` is cached for ``[web] count_cache_seconds`` per filter (it may lag new imports by that much).
+    """
     key, desc = customers.parse_sort(sort)
     lows = {k: v for k, v in (("clv", clv_min), ("p_alive", p_alive_min),
                               ("expected_purchases_365d", expected_purchases_365d_min)) if v is not None}
@@ -51,7 +54,8 @@ def list_customers(
                                ("expected_purchases_365d", expected_purchases_365d_max)) if v is not None}
     f = customers.CustomerFilter(q=q, labels=customers.parse_labels(label), country=country, channel=channel,
                                  score_min=lows, score_max=highs, sort=key, descending=desc)
-    return customers.list_customers(db, shop, f, limit=limit, offset=offset, cursor=cursor, with_count=count)
+    return customers.list_customers(db, shop, f, limit=limit, offset=offset, cursor=cursor, with_count=count,
+                                    count_ttl=cfg.count_cache_seconds)
 
 
 @router.get("/{customer_id}", response_model=s.Customer360)

@@ -22,7 +22,7 @@ def list_predictions(db: DbDep, shop: ShopDep, _: Reader, limit: Limit = 50, off
     """Scores of the latest snapshot, highest CLV first (empty before any model ran)."""
     snap = latest_snapshot(db, shop.id)
     if snap is None:
-        return s.Page[s.PredictionRead](data=[], count=0)
+        return s.PredictionPage(data=[], count=0)
     where = m.SnapshotScore.snapshot_id == snap.id
     count = db.scalar(select(func.count()).select_from(m.SnapshotScore).where(where)) or 0
     rows = db.scalars(select(m.SnapshotScore).where(where).order_by(m.SnapshotScore.clv.desc(),
@@ -36,7 +36,7 @@ def list_predictions(db: DbDep, shop: ShopDep, _: Reader, limit: Limit = 50, off
                                      expected_purchases_365d=r.expected_purchases_365d, clv=r.clv,
                                      expected_next_order=r.expected_next_order,
                                      next_products=products if isinstance(products, list) else [], as_of=snap.as_of))
-    return s.Page[s.PredictionRead](data=data, count=count)
+    return s.PredictionPage(data=data, count=count)
 
 
 @router.get("/actions", response_model=s.Page[s.ActionRead], tags=["actions"])

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from clientlens.api.config import WebSettings
 from clientlens.api.services.bridge import optional_function
+from clientlens.api.services.snapshots import current_snapshot
 from clientlens.config import Settings
 from clientlens.store import models as m
-from clientlens.store.repository import latest_snapshot, utcnow
+from clientlens.store.repository import utcnow
 
 COMPLETED = "completed"
 
@@ -61,7 +62,7 @@ def lorenz(revenue: np.ndarray, points: int = 101) -> tuple[list[dict[str, float
 
 
 def kpis(session: Session, cfg: WebSettings, shop: m.Shop) -> dict[str, Any]:
-    snap = latest_snapshot(session, shop.id)
+    snap = current_snapshot(session, shop.id)
     asof = as_of(session, shop, snap)
     customers = session.scalar(select(func.count()).select_from(m.Customer)
                                .where(m.Customer.shop_id == shop.id, m.Customer.merged_into_id.is_(None))) or 0
@@ -91,7 +92,7 @@ def kpis(session: Session, cfg: WebSettings, shop: m.Shop) -> dict[str, Any]:
 
 
 def segment_chart(session: Session, shop: m.Shop, taxonomy: str) -> list[dict[str, Any]]:
-    snap = latest_snapshot(session, shop.id)
+    snap = current_snapshot(session, shop.id)
     if snap is None:
         return []
     rows = session.scalars(select(m.SnapshotSummary).where(m.SnapshotSummary.snapshot_id == snap.id,
@@ -161,7 +162,7 @@ def cohorts(session: Session, shop: m.Shop, run: dict[str, Any], max_months: int
 
 
 def clv_histogram(session: Session, shop: m.Shop, bins: int) -> list[dict[str, Any]]:
-    snap = latest_snapshot(session, shop.id)
+    snap = current_snapshot(session, shop.id)
     if snap is None:
         return []
     values = np.asarray([v for v in session.scalars(select(m.SnapshotScore.clv).where(
@@ -231,7 +232,7 @@ def dashboard(session: Session, settings: Settings, cfg: WebSettings, shop: m.Sh
               taxonomy: str = "rfm_segment") -> dict[str, Any]:
     """KPIs and every chart's data for one shop."""
     head = kpis(session, cfg, shop)
-    snap = latest_snapshot(session, shop.id)
+    snap = current_snapshot(session, shop.id)
     run = _run(snap)
     pareto = run.get("pareto") if isinstance(run.get("pareto"), dict) else {}
     curve = pareto.get("points") if pareto else None

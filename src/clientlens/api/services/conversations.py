@@ -56,7 +56,7 @@ def inbox(session: Session, settings: Settings, shop: m.Shop, *, status: str | N
     page = convs[offset:offset + limit]
     people = _people(session, [c.customer_id for c in page])
     data = [_read(c, *people.get(c.customer_id, ("?", None))) for c in page]
-    return s.Page[s.ConversationRead](data=data, count=len(convs))
+    return s.ConversationPage(data=data, count=len(convs))
 
 
 def of_customer(session: Session, shop: m.Shop, customer_pk: int) -> list[s.ConversationRead]:

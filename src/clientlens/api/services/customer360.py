@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -15,11 +16,12 @@ from clientlens.api import schemas as s
 from clientlens.api.config import WebSettings
 from clientlens.api.services import conversations
 from clientlens.api.services.customers import customer_labels, prediction
+from clientlens.api.services.snapshots import current_snapshot
 from clientlens.care.facts import CustomerFacts
 from clientlens.config import Settings
 from clientlens.store import models as m
 from clientlens.store.models import CONSENT_CHANNELS
-from clientlens.store.repository import get_customer, latest_snapshot, utcnow
+from clientlens.store.repository import get_customer, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ def _sorted_clv(session: Session, snap: m.Snapshot) -> np.ndarray:
 
 def customer_facts(session: Session, shop: m.Shop, external_id: str) -> CustomerFacts:
     """The care layer's facts of ONE customer (labels, scores, CLV rank share) without loading the shop's."""
-    snap = latest_snapshot(session, shop.id)
+    snap = current_snapshot(session, shop.id)
     if snap is None:
         return CustomerFacts()
     rows = session.execute(select(m.SnapshotLabel.taxonomy, m.SnapshotLabel.label)
@@ -77,16 +79,23 @@ def customer_facts(session: Session, shop: m.Shop, external_id: str) -> Customer
                          {t: lab for t, lab in rows})
 
 
+@lru_cache(maxsize=4)
+def _playbook(path: str) -> Any:
+    """The care playbook (read once per process; restart the server after editing it)."""
+    from clientlens.care.playbooks import load_playbook
+
+    return load_playbook(path or None)
+
+
 def next_best_action(session: Session, settings: Settings, shop: m.Shop, cust: m.Customer) -> s.ActionRead | None:
     """The care layer's next best action for this customer (its playbook and loyalty rules), or None."""
     from clientlens.care.config import care_settings
     from clientlens.care.loyalty import loyalty_statuses
-    from clientlens.care.playbooks import actions_for, load_playbook
+    from clientlens.care.playbooks import actions_for
 
     care = care_settings(settings)
     loyalty = loyalty_statuses(session, shop.id, care, utcnow().date(), [cust.id]).get(cust.id)
-    acts = actions_for(cust, customer_facts(session, shop, cust.external_id), load_playbook(care.playbook or None),
-                       loyalty)
+    acts = actions_for(cust, customer_facts(session, shop, cust.external_id), _playbook(care.playbook), loyalty)
     return _action(acts[0]) if acts else None
 
 
@@ -126,4 +135,4 @@ def actions(session: Session, settings: Settings, shop: m.Shop, limit: int, offs
 
     acts = [a for per in next_best_actions(session, shop.name, settings).values() for a in per[:1]]
     acts.sort(key=lambda a: (-a.priority, a.customer_id))
-    return s.Page[s.ActionRead](data=[_action(a) for a in acts[offset:offset + limit]], count=len(acts))
+    return s.ActionPage(data=[_action(a) for a in acts[offset:offset + limit]], count=len(acts))

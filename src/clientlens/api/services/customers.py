@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -12,9 +13,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from clientlens.api import schemas as s
+from clientlens.api.services.snapshots import current_snapshot
 from clientlens.errors import ConfigError
 from clientlens.store import models as m
-from clientlens.store.repository import get_customer, latest_snapshot
+from clientlens.store.repository import get_customer
 
 SORTS = ("customer_id", "name", "country", "created_at", "clv", "p_alive", "expected_purchases_365d")
 SCORE_SORTS = ("clv", "p_alive", "expected_purchases_365d")
@@ -69,12 +71,18 @@ def _decode(cursor: str) -> list[Any]:
 
 
 def snapshot_id(session: Session, shop_id: int) -> int | None:
-    snap = latest_snapshot(session, shop_id)
+    snap = current_snapshot(session, shop_id)
     return snap.id if snap else None
 
 
-def _filtered(session: Session, shop: m.Shop, f: CustomerFilter, snap: int | None) -> tuple[Any, Any, Any]:
+def _filtered(session: Session, shop: m.Shop, f: CustomerFilter, snap: int | None) -> tuple[Any, Any, Any, Any]:
+    """The filtered query, the scores alias, the sort column and the id column to page on.
+
+    With a label filter the id column is the label row's customer id, so the page is read in index
+    order (snapshot, taxonomy, label, customer) and stops after one page, even at 1M customers.
+    """
     score = aliased(m.SnapshotScore)
+    key: Any = m.Customer.external_id
     query = select(m.Customer, score).where(m.Customer.shop_id == shop.id, m.Customer.merged_into_id.is_(None))
     query = query.outerjoin(score, and_(score.snapshot_id == (snap if snap is not None else -1),
                                         score.customer_id == m.Customer.external_id))
@@ -82,6 +90,8 @@ def _filtered(session: Session, shop: m.Shop, f: CustomerFilter, snap: int | Non
         lab = aliased(m.SnapshotLabel)
         query = query.join(lab, and_(lab.snapshot_id == (snap if snap is not None else -1), lab.taxonomy == tax,
                                      lab.label == label, lab.customer_id == m.Customer.external_id))
+        if key is m.Customer.external_id:
+            key = lab.customer_id
     if f.country:
         query = query.where(m.Customer.country == f.country.upper())
     if f.channel:
@@ -95,19 +105,39 @@ def _filtered(session: Session, shop: m.Shop, f: CustomerFilter, snap: int | Non
         query = query.where(or_(m.Customer.external_id == text, m.Customer.email_norm == text.lower(),
                                 m.Customer.name.ilike(f"%{text}%")))
     sort_col = getattr(score, f.sort) if f.sort in SCORE_SORTS else (
-        m.Customer.external_id if f.sort == "customer_id" else getattr(m.Customer, f.sort))
-    return query, score, sort_col
+        key if f.sort == "customer_id" else getattr(m.Customer, f.sort))
+    return query, score, sort_col, key
+
+
+_COUNTS: dict[tuple[Any, ...], tuple[float, int]] = {}
+
+
+def _count(session: Session, shop: m.Shop, f: CustomerFilter, snap: int | None, query: Any, ttl: float) -> int:
+    """How many customers match; cached for ``ttl`` seconds per (store, shop, snapshot, filter)."""
+    key = (str(getattr(session.get_bind(), "url", "")), shop.id, snap, f.q, f.labels, f.country, f.channel,
+           tuple(sorted(f.score_min.items())), tuple(sorted(f.score_max.items())))
+    now = time.monotonic()
+    hit = _COUNTS.get(key)
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    stmt = select(func.count()).select_from(query.with_only_columns(m.Customer.id).order_by(None).subquery())
+    n = session.scalar(stmt) or 0
+    if ttl > 0:
+        if len(_COUNTS) > 10_000:
+            _COUNTS.clear()
+        _COUNTS[key] = (now, n)
+    return n
 
 
 def list_customers(session: Session, shop: m.Shop, f: CustomerFilter, *, limit: int, offset: int = 0,
-                   cursor: str | None = None, with_count: bool = True) -> s.Page[s.CustomerRead]:
+                   cursor: str | None = None, with_count: bool = True,
+                   count_ttl: float = 0.0) -> s.Page[s.CustomerRead]:
     """One page of a shop's customers (merged-away profiles left out)."""
     snap = snapshot_id(session, shop.id)
-    query, score, sort_col = _filtered(session, shop, f, snap)
+    query, score, sort_col, key = _filtered(session, shop, f, snap)
     count = 0
     if with_count:
-        count = session.scalar(select(func.count()).select_from(query.with_only_columns(m.Customer.id).subquery())) or 0
-    key = m.Customer.external_id
+        count = _count(session, shop, f, snap, query, count_ttl)
     if f.sort != "customer_id":
         # NULLs last in both directions: keyset over (value is null, value, external id).
         nulls = sort_col.is_(None)
@@ -139,7 +169,7 @@ def list_customers(session: Session, shop: m.Shop, f: CustomerFilter, *, limit: 
         value = None if f.sort == "customer_id" else (
             getattr(last_s, f.sort) if f.sort in SCORE_SORTS and last_s else getattr(last_c, f.sort, None))
         nxt = _encode([value, last_c.external_id])
-    return s.Page[s.CustomerRead](data=data, count=count, next_cursor=nxt)
+    return s.CustomerPage(data=data, count=count, next_cursor=nxt)
 
 
 def page_labels(session: Session, snap: int | None, ids: list[str]) -> dict[str, dict[str, list[str]]]:
@@ -182,7 +212,7 @@ def customer_orders(session: Session, shop: m.Shop, customer_id: str, *, limit: 
     count = session.scalar(select(func.count()).select_from(m.Order).where(*where)) or 0
     rows = session.scalars(select(m.Order).where(*where).order_by(m.Order.ordered_at.desc(), m.Order.id.desc())
                            .offset(offset).limit(limit))
-    return s.Page[s.OrderRead](data=[order_read(o, cust.external_id) for o in rows], count=count)
+    return s.OrderPage(data=[order_read(o, cust.external_id) for o in rows], count=count)
 
 
 def shop_orders(session: Session, shop: m.Shop, *, limit: int, offset: int, since: date | None = None,
@@ -198,7 +228,7 @@ def shop_orders(session: Session, shop: m.Shop, *, limit: int, offset: int, sinc
     rows = session.execute(select(m.Order, m.Customer.external_id).join(m.Customer, m.Customer.id == m.Order.customer_id)
                            .where(*where).order_by(m.Order.ordered_at.desc(), m.Order.id.desc())
                            .offset(offset).limit(limit)).all()
-    return s.Page[s.OrderRead](data=[order_read(o, ext) for o, ext in rows], count=count)
+    return s.OrderPage(data=[order_read(o, ext) for o, ext in rows], count=count)
 
 
 def shop_interactions(session: Session, shop: m.Shop, *, limit: int, offset: int,
@@ -211,7 +241,7 @@ def shop_interactions(session: Session, shop: m.Shop, *, limit: int, offset: int
                            .join(m.Customer, m.Customer.id == m.Interaction.customer_id).where(*where)
                            .order_by(m.Interaction.occurred_at.desc(), m.Interaction.id.desc())
                            .offset(offset).limit(limit)).all()
-    return s.Page[s.InteractionRead](data=[interaction_read(i, ext) for i, ext in rows], count=count)
+    return s.InteractionPage(data=[interaction_read(i, ext) for i, ext in rows], count=count)
 
 
 def shop_feedback(session: Session, shop: m.Shop, *, limit: int, offset: int, kind: str | None = None,
@@ -226,11 +256,11 @@ def shop_feedback(session: Session, shop: m.Shop, *, limit: int, offset: int, ki
                            .join(m.Customer, m.Customer.id == m.Feedback.customer_id).where(*where)
                            .order_by(m.Feedback.submitted_at.desc(), m.Feedback.id.desc())
                            .offset(offset).limit(limit)).all()
-    return s.Page[s.FeedbackRead](data=[feedback_read(fb, ext) for fb, ext in rows], count=count)
+    return s.FeedbackPage(data=[feedback_read(fb, ext) for fb, ext in rows], count=count)
 
 
 def prediction(session: Session, shop: m.Shop, customer_id: str) -> s.PredictionRead | None:
-    snap = latest_snapshot(session, shop.id)
+    snap = current_snapshot(session, shop.id)
     if snap is None:
         return None
     row = session.get(m.SnapshotScore, (snap.id, customer_id))
@@ -245,7 +275,7 @@ def prediction(session: Session, shop: m.Shop, customer_id: str) -> s.Prediction
 
 
 def customer_labels(session: Session, shop: m.Shop, customer_id: str) -> list[s.LabelRead]:
-    snap = latest_snapshot(session, shop.id)
+    snap = current_snapshot(session, shop.id)
     if snap is None:
         return []
     rows = session.scalars(select(m.SnapshotLabel).where(m.SnapshotLabel.snapshot_id == snap.id,

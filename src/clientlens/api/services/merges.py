@@ -22,7 +22,7 @@ def list_merges(session: Session, shop: m.Shop, *, status: str | None = "suggest
     data = [s.MergeRead(id=mg.id, survivor_id=a.external_id, merged_id=b.external_id, survivor_name=a.name,
                         merged_name=b.name, status=mg.status, rule=mg.rule, score=mg.score, created_at=mg.created_at,
                         decided_at=mg.decided_at) for mg, a, b in rows]
-    return s.Page[s.MergeRead](data=data[offset:offset + limit], count=len(data))
+    return s.MergePage(data=data[offset:offset + limit], count=len(data))
 
 
 def _merge(session: Session, shop: m.Shop, merge_id: int) -> m.Merge:

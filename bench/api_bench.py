@@ -1,0 +1,378 @@
+"""API latency under an open-loop load: the JSON customer 360 and a filtered customer list.
+
+A store with 1M generated customers (2 orders each on average, a snapshot with three taxonomies
+of labels and scores) is built once per backend (SQLite file, PostgreSQL database) and reused by
+later runs. The server (``clientlens`` app under uvicorn, one process) is pinned to CPU 0 and the
+load generator to CPU 1 (``taskset`` / ``sched_setaffinity``). Requests are sent at a fixed rate
+whatever the responses do (open loop); latency is measured from each request's scheduled time, so
+queueing shows. The baseline measured in the same run is ``/healthz`` at the same rate.
+
+    .venv/bin/python bench/api_bench.py            # 1M customers, 200 req/s for 30 s, SQLite + PostgreSQL
+    .venv/bin/python bench/api_bench.py --quick    # 20k customers, 100 req/s for 5 s
+
+Figures go to stdout and into docs/api.md between the ``bench`` markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+DOC = ROOT / "docs" / "api.md"
+SHOP = "bench"
+RFM = ("champions", "loyal_customers", "potential_loyalist", "new_customers", "promising", "need_attention",
+       "about_to_sleep", "at_risk", "cant_lose_them", "hibernating", "lost")
+RFM_P = (0.08, 0.1, 0.1, 0.06, 0.06, 0.08, 0.08, 0.1, 0.04, 0.12, 0.18)
+VALUE = ("high", "medium", "low")
+LIFECYCLE = ("new", "loyal", "occasional", "inactive")
+COUNTRIES = ("US", "VN", "PL", "FR", "DE", "GB")
+CHANNELS = ("online", "in_store", "phone", "marketplace")
+DEFAULT_PG = "postgresql://clientlens:clientlens@127.0.0.1:5432/clientlens_test"
+
+
+def _rows(n: int, seed: int = 11) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    return {"rfm": rng.choice(len(RFM), size=n, p=RFM_P), "value": rng.choice(3, size=n, p=(0.2, 0.3, 0.5)),
+            "life": rng.integers(0, 4, size=n), "country": rng.integers(0, len(COUNTRIES), size=n),
+            "channel": rng.integers(0, len(CHANNELS), size=n), "orders": rng.poisson(1.0, size=n) + 1,
+            "clv": np.round(rng.lognormal(3.5, 1.2, size=n), 2), "p_alive": np.round(rng.beta(2, 2, size=n), 4),
+            "day": rng.integers(0, 720, size=n)}
+
+
+def _chunks(n: int, size: int = 50_000) -> list[tuple[int, int]]:
+    return [(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def populate(url: str, n: int) -> None:
+    """Fill an empty store with ``n`` customers (bulk inserts / COPY), a snapshot, labels and scores."""
+    from sqlalchemy import insert, select
+
+    from clientlens.store import models as m
+    from clientlens.store.db import make_engine, session_scope, upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    r = _rows(n)
+    start = datetime(2024, 1, 1)
+    with session_scope(engine) as s:
+        s.add(m.Shop(name=SHOP, created_at=start))
+        s.flush()
+        shop_id = s.scalar(select(m.Shop.id).where(m.Shop.name == SHOP))
+        snap = m.Snapshot(shop_id=shop_id, as_of=date(2025, 12, 31), created_at=start, engine="duckdb",
+                          run=json.dumps({}))
+        s.add(snap)
+        s.flush()
+        snap_id = snap.id
+    pg = engine.dialect.name == "postgresql"
+    t0 = time.perf_counter()
+
+    def cust(i: int) -> tuple[Any, ...]:
+        return (i + 1, shop_id, f"C{i:07d}", f"Customer {i}", f"c{i}@mail.test", f"c{i}@mail.test",
+                COUNTRIES[r["country"][i]], "en", CHANNELS[r["channel"][i]], True, start)
+
+    cust_cols = ("id", "shop_id", "external_id", "name", "email", "email_norm", "country", "language",
+                 "preferred_channel", "consent_email", "created_at")
+    order_cols = ("shop_id", "external_id", "customer_id", "ordered_at", "channel", "currency", "total_minor",
+                  "discount_minor", "status")
+    label_cols = ("snapshot_id", "customer_id", "taxonomy", "label", "rule_id", "figures", "text")
+    score_cols = ("snapshot_id", "customer_id", "model", "p_alive", "expected_purchases_90d",
+                  "expected_purchases_365d", "clv")
+
+    def orders(i: int) -> list[tuple[Any, ...]]:
+        return [(shop_id, f"O{i:07d}-{k}", i + 1, start + timedelta(days=int(r["day"][i]) + 30 * k),
+                 CHANNELS[r["channel"][i]], "USD", int(r["clv"][i] * 40) + k, 0, "completed")
+                for k in range(int(r["orders"][i]))]
+
+    def labels(i: int) -> list[tuple[Any, ...]]:
+        ext = f"C{i:07d}"
+        rfm, val, life = RFM[r["rfm"][i]], VALUE[r["value"][i]], LIFECYCLE[r["life"][i]]
+        fig = json.dumps({"recency_days": int(r["day"][i]), "orders": int(r["orders"][i])})
+        return [(snap_id, ext, "rfm_segment", rfm, f"rfm.{rfm}", fig, rfm), (snap_id, ext, "value", val, f"value.{val}", fig, val),
+                (snap_id, ext, "lifecycle", life, f"lifecycle.{life}", fig, life)]
+
+    def scores(i: int) -> tuple[Any, ...]:
+        pa = float(r["p_alive"][i])
+        return (snap_id, f"C{i:07d}", "bg_nbd", pa, pa * 0.5, pa * 2.0, float(r["clv"][i]))
+
+    tables = [("customers", cust_cols, lambda a, b: [cust(i) for i in range(a, b)]),
+              ("orders", order_cols, lambda a, b: [row for i in range(a, b) for row in orders(i)]),
+              ("snapshot_labels", label_cols, lambda a, b: [row for i in range(a, b) for row in labels(i)]),
+              ("snapshot_scores", score_cols, lambda a, b: [scores(i) for i in range(a, b)])]
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        for table, cols, make in tables:
+            for a, b in _chunks(n):
+                batch = make(a, b)
+                if pg:
+                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:  # type: ignore[attr-defined]
+                        for row in batch:
+                            cp.write_row(row)
+                else:
+                    cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                                    batch)
+            raw.commit()
+            print(f"  {table}: done at {time.perf_counter() - t0:.0f} s", flush=True)
+        if pg:
+            cur.execute("SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT max(id) FROM customers))")
+            raw.commit()
+        cur.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+    with session_scope(engine) as s:
+        counts: dict[tuple[str, str], int] = {}
+        for tax, values, idx in (("rfm_segment", RFM, r["rfm"]), ("value", VALUE, r["value"]),
+                                 ("lifecycle", LIFECYCLE, r["life"])):
+            for k, label in enumerate(values):
+                counts[(tax, label)] = int((idx == k).sum())
+        s.execute(insert(m.SnapshotSummary), [
+            {"snapshot_id": snap_id, "taxonomy": t, "label": lab, "customers": c, "customers_share": c / n,
+             "revenue": 0, "revenue_share": 0.0} for (t, lab), c in counts.items()])
+    engine.dispose()
+
+
+def ensure_store(url: str, n: int) -> None:
+    from sqlalchemy import func, select
+
+    from clientlens.store import models as m
+    from clientlens.store.db import make_engine, schema_version
+
+    engine = make_engine(url)
+    try:
+        if schema_version(engine) is not None:
+            with engine.connect() as conn:
+                have = conn.scalar(select(func.count()).select_from(m.Customer))
+            if have == n:
+                print(f"  reusing the store with {n:,} customers")
+                return
+    finally:
+        engine.dispose()
+    raise LookupError
+
+
+def prepare_sqlite(n: int) -> str:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"api_bench_{n}.db"
+    url = f"sqlite:///{path}"
+    try:
+        ensure_store(url, n)
+    except LookupError:
+        for p in OUT.glob(path.name + "*"):
+            p.unlink()
+        print(f"  building {n:,} customers (SQLite)", flush=True)
+        populate(url, n)
+    return url
+
+
+def prepare_postgres(n: int, admin_url: str) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from clientlens.store.db import normalise_url
+
+    base = make_url(normalise_url(admin_url))
+    name = f"clientlens_api_bench_{n}"
+    url = base.set(database=name).render_as_string(hide_password=False)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        ensure_store(url, n)
+    except LookupError:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        print(f"  building {n:,} customers (PostgreSQL)", flush=True)
+        populate(url, n)
+    admin.dispose()
+    return url
+
+
+def bench_token(url: str) -> str:
+    from clientlens.api.services.auth import create_token
+    from clientlens.store.db import make_engine, session_scope
+
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        token = create_token(s, "api-bench", "admin", actor="bench")
+    engine.dispose()
+    return token
+
+
+def serve(url: str, port: int) -> None:
+    """The server process (started pinned to CPU 0)."""
+    import logging
+
+    import uvicorn
+
+    from clientlens.api.app import create_app
+    from clientlens.config import load_settings
+    from clientlens.store.db import make_engine
+
+    logging.basicConfig(level=logging.WARNING)
+    settings = load_settings(search_cwd=False, overrides={"store": {"url": url}})
+    uvicorn.run(create_app(settings, make_engine(url)), host="127.0.0.1", port=port, log_level="warning",
+                access_log=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pin(cmd: list[str], cpu: int) -> list[str]:
+    return (["taskset", "-c", str(cpu)] + cmd) if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1 else cmd  # type: ignore[operator]
+
+
+async def open_loop(base: str, token: str, make_path: Any, rate: float, duration: float) -> dict[str, Any]:
+    """Send ``rate`` requests/s for ``duration`` s regardless of responses; latency from the scheduled time."""
+    import httpx
+
+    n = int(rate * duration)
+    lat: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30,
+                                 limits=limits) as client:
+        t0 = time.perf_counter() + 0.2
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            scheduled = t0 + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                resp = await client.get(make_path(i))
+                ok = resp.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            lat.append((time.perf_counter() - scheduled) * 1000)
+            if not ok:
+                errors += 1
+
+        tasks = [asyncio.ensure_future(one(i)) for i in range(n)]
+        # Requests still unanswered 15 s after the last was sent count as errors (timeouts).
+        _, pending = await asyncio.wait(tasks, timeout=duration + 15.0)
+        for task in pending:
+            task.cancel()
+        errors += len(pending)
+        lat.extend([(duration + 15.0) * 1000] * len(pending))
+    arr = np.asarray(lat)
+    return {"requests": n, "errors": errors, "p50": float(np.percentile(arr, 50)), "p99": float(np.percentile(arr, 99)),
+            "achieved_rate": n / max(1e-9, (time.perf_counter() - t0))}
+
+
+def run_backend(name: str, url: str, n: int, rate: float, duration: float) -> dict[str, dict[str, Any]]:
+    token = bench_token(url)
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen(_pin([sys.executable, __file__, "--serve", url, "--port", str(port)], 0), env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("the server did not start")
+        rng = random.Random(5)
+        ids = [f"C{rng.randrange(n):07d}" for _ in range(int(rate * duration) + 10)]
+        labels = [f"rfm_segment={RFM[rng.randrange(len(RFM))]}" for _ in range(int(rate * duration) + 10)]
+        headers = {"Authorization": f"Bearer {token}"}
+        for i in range(20):  # warm-up: caches, connection pool, the CLV ranking of the snapshot
+            httpx.get(f"{base}/api/v1/shops/{SHOP}/customers/{ids[i]}", headers=headers, timeout=60)
+            httpx.get(f"{base}/api/v1/shops/{SHOP}/customers", params={"label": labels[i]}, headers=headers, timeout=60)
+        cases = {
+            "healthz (baseline)": lambda i: "/healthz",
+            "customer 360": lambda i: f"/api/v1/shops/{SHOP}/customers/{ids[i]}",
+            "filtered list": lambda i: f"/api/v1/shops/{SHOP}/customers?label={labels[i]}&limit=50",
+        }
+        out = {}
+        for case, make in cases.items():
+            res = asyncio.run(open_loop(base, token, make, rate, duration))
+            out[case] = res
+            print(f"  {name:10s} {case:20s} p50 {res['p50']:7.1f} ms  p99 {res['p99']:7.1f} ms  "
+                  f"errors {res['errors']}/{res['requests']}", flush=True)
+        return out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def write_doc(results: dict[str, dict[str, dict[str, Any]]], args: argparse.Namespace) -> None:
+    lines = [f"Run {datetime.now().strftime('%Y-%m-%d %H:%M')} UTC: {args.customers:,} customers, open loop at "
+             f"{args.rate:g} req/s for {args.duration:g} s per case, server on CPU 0, load generator on CPU 1 "
+             f"(`{'--quick' if args.quick else 'default run'}`).", "",
+             "| store | endpoint | p50 (ms) | p99 (ms) | p99 / baseline p99 | errors |", "|---|---|---|---|---|---|"]
+    for backend, cases in results.items():
+        base = cases["healthz (baseline)"]["p99"] or 1e-9
+        for case, r in cases.items():
+            lines.append(f"| {backend} | {case} | {r['p50']:.1f} | {r['p99']:.1f} | {r['p99'] / base:.1f} | "
+                         f"{r['errors']} / {r['requests']} |")
+    block = "\n".join(lines)
+    text = DOC.read_text("utf-8") if DOC.exists() else "# API\n\n<!-- bench:start -->\n<!-- bench:end -->\n"
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start in text and end in text and not args.quick:
+        text = text.split(start)[0] + start + "\n" + block + "\n" + end + text.split(end, 1)[1]
+        DOC.write_text(text, "utf-8")
+    print(block)
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="20k customers, 100 req/s for 5 s")
+    ap.add_argument("--customers", type=int, default=1_000_000)
+    ap.add_argument("--rate", type=float, default=200.0)
+    ap.add_argument("--duration", type=float, default=30.0)
+    ap.add_argument("--backends", default="sqlite,postgres")
+    ap.add_argument("--pg-url", default=os.environ.get("CLIENTLENS_TEST_PG_URL", DEFAULT_PG))
+    ap.add_argument("--serve", help=argparse.SUPPRESS)
+    ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.serve:
+        serve(args.serve, args.port)
+        return 0
+    if args.quick:
+        args.customers, args.rate, args.duration = 20_000, 100.0, 5.0
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {1})
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for backend in args.backends.split(","):
+        print(f"== {backend}", flush=True)
+        try:
+            url = prepare_sqlite(args.customers) if backend == "sqlite" else prepare_postgres(args.customers, args.pg_url)
+        except Exception as exc:  # e.g. PostgreSQL not running: report, go on with the others
+            print(f"  {backend} skipped: {exc}")
+            continue
+        results[backend] = run_backend(backend, url, args.customers, args.rate, args.duration)
+    write_doc(results, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
