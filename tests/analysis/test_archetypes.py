@@ -28,15 +28,35 @@ def test_every_archetype_label_reaches_090_on_the_default_shop(default_shop) -> 
     _check(scores)
 
 
-def test_archetypes_with_model_scores_if_the_models_score() -> None:
-    """With P(alive) from the models (when they provide scoring), inactive must still hold."""
+def test_archetypes_with_model_scores(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With P(alive) from the models, inactive (and everything else) must still hold; the scores
+    are written as scores.parquet."""
     from clientlens.analysis import adapters
 
-    if not adapters.scoring_available():
-        pytest.skip("clientlens.models.scoring.score_customers does not exist yet")
+    assert adapters.scoring_available(), "clientlens.models.scoring.score_customers is missing"
     snap, truth = classify_sample_shop(3000, seed=5, scores=True)
-    assert snap.scores is not None
+    assert snap.scores is not None and snap.scores["p_alive"].notna().any()
     _check(archetype_scores(snap.labels, truth))
+    snap.write_parquet(tmp_path)
+    scores = pd.read_parquet(tmp_path / "scores.parquet")
+    assert scores.columns.tolist() == ["customer_id", "model", "p_alive", "expected_purchases_90d",
+                                       "expected_purchases_365d", "clv", "expected_next_order", "next_products"]
+    assert scores["customer_id"].tolist() == sorted(scores["customer_id"])
+
+
+def test_evaluate_command_prints_precision_and_recall() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from clientlens.cli.main import build_app
+
+    result = CliRunner().invoke(build_app(), ["evaluate", "--customers", "600", "--seed", "3", "--format", "json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert {r["archetype"] for r in rows} >= set(ARCHETYPE_LABELS)
+    assert all(0 <= r["precision"] <= 1 and 0 <= r["recall"] <= 1 for r in rows if r["labelled"] and r["members"])
 
 
 @pytest.mark.slow
