@@ -84,7 +84,7 @@ def _count(engine, table) -> int:  # type: ignore[no-untyped-def]
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def test_snapshot_round_trip_replace_and_flows(snap_store) -> None:
+def test_snapshot_round_trip_replace_and_flows(snap_store, snapshots) -> None:  # type: ignore[no-untyped-def]
     engine, url = snap_store
     snaps = list_snapshots(engine, SHOP)
     assert [s["as_of"].isoformat() for s in snaps] == [EARLY, LATE]
@@ -95,6 +95,13 @@ def test_snapshot_round_trip_replace_and_flows(snap_store) -> None:
     n_labels = _count(engine, m.SnapshotLabel.__table__)
     assert n_labels == len(late.labels) + len(early.labels)
     assert late.labels["customer_id"].is_monotonic_increasing
+    original = snapshots[LATE]
+    pd.testing.assert_frame_equal(late.labels, original.labels)
+    pd.testing.assert_frame_equal(late.summary, original.summary, check_dtype=False)
+    for col in ("orders", "total_spend", "recency_days", "promo_item_share"):
+        pd.testing.assert_series_equal(late.features[col].astype("float64"),
+                                       original.features[col].astype("float64"), check_names=False)
+    assert late.features["first_purchase"].notna().sum() == original.features["first_purchase"].notna().sum()
     assert late.pareto_stats["top20_revenue_share"] > 0.5 and 0 < late.pareto_stats["gini"] < 1
     assert len(late.retention) > 0 and late.retention["retention"].between(0, 1).all()
     assert late.run["as_of"] == LATE and late.run["engine"] == "duckdb"

@@ -12,5 +12,14 @@ from __future__ import annotations
 from clientlens.analysis.flows import label_flows
 from clientlens.analysis.pipeline import classify, run_analysis
 from clientlens.analysis.snapshot import Snapshot
+from clientlens.analysis.store_io import (
+    list_snapshots,
+    load_labels,
+    load_snapshot,
+    load_summary,
+    save_snapshot,
+    snapshot_flows,
+)
 
-__all__ = ["Snapshot", "classify", "label_flows", "run_analysis"]
+__all__ = ["Snapshot", "classify", "label_flows", "list_snapshots", "load_labels", "load_snapshot", "load_summary",
+           "run_analysis", "save_snapshot", "snapshot_flows"]

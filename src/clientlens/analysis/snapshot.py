@@ -108,6 +108,10 @@ def json_safe(obj: Any) -> Any:
         return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [json_safe(v) for v in obj]
+    if obj is None or obj is pd.NaT or obj is pd.NA:
+        return None
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
     if hasattr(obj, "isoformat"):
         return obj.isoformat()
     if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
