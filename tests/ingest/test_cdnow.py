@@ -10,6 +10,10 @@ from clientlens.datasets.cdnow import data_path, load_cdnow_master
 from clientlens.ingest import import_file, read_table
 from tests.ingest.helpers import count, rows
 
+# One worker runs the whole module, so its store is migrated once per backend.
+pytestmark = pytest.mark.xdist_group("ingest_cdnow")
+
+
 
 @pytest.mark.slow
 def test_cdnow_master_twice_is_idempotent(engine: Engine) -> None:

@@ -17,6 +17,10 @@ from clientlens.datasets.cdnow import data_path
 from clientlens.ingest import import_file
 from tests.ingest.helpers import count
 
+# One worker runs the whole module, so its store is migrated once per backend.
+pytestmark = pytest.mark.xdist_group("ingest_kill")
+
+
 BATCH = 250
 ROWS = 2_000
 

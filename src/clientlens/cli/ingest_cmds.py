@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
                 report = import_file(engine, shop, entity.value, file, mapping=mapping, options=options,
                                      settings=actx.settings, progress=progress)
         except InputError as exc:
-            err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             err_console.print("nothing was imported", highlight=False)
             raise typer.Exit(EXIT_UNUSABLE) from exc
         table = Table("file", "entity", "shop", "read", "inserted", "updated", "unchanged", "rejected")
@@ -67,6 +67,8 @@ def register(app: typer.Typer) -> None:
         table.add_row(report.file, report.entity, report.shop,
                       *(f"{c[k]:,}" for k in ("read", "inserted", "updated", "unchanged", "rejected")))
         console.print(table)
+        console.print(f"{escape(report.file)}: " + ", ".join(f"{k} {v:,}" for k, v in c.items()),
+                      highlight=False, soft_wrap=True)
         if report.rejected:
             for rej in report.rejections:
                 err_console.print(f"rejected: {escape(rej.describe())}", highlight=False, soft_wrap=True)
