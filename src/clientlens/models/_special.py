@@ -59,3 +59,18 @@ def nb_tail(n: np.ndarray, r: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["betaln", "gammaln", "log1mexp", "log_hyp2f1_euler", "log_nb_pmf", "nb_tail", "one_minus_exp_signed"]
+
+
+def dsum(values: np.ndarray) -> float:
+    """Sum that does not depend on where the array sits in memory.
+
+    NumPy's pairwise, SIMD-unrolled sum peels a few leading elements depending on the pointer's
+    alignment, so the same numbers can sum to results differing in the last bits. Copying into a
+    64-byte-aligned buffer first makes fits bit-for-bit repeatable.
+    """
+    arr = np.asarray(values, dtype=float).ravel()
+    buf = np.empty(arr.size + 8)
+    off = (-buf.ctypes.data % 64) // 8
+    out = buf[off:off + arr.size]
+    out[...] = arr
+    return float(out.sum())

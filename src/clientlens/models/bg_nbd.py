@@ -24,7 +24,7 @@ from scipy.special import betaln, digamma, expit, gammaln
 
 from clientlens.models._base import TransactionModel, broadcast_t
 from clientlens.models._data import Design, frt_arrays
-from clientlens.models._special import log_hyp2f1_euler, log_nb_pmf, nb_tail, one_minus_exp_signed
+from clientlens.models._special import dsum, log_hyp2f1_euler, log_nb_pmf, nb_tail, one_minus_exp_signed
 
 
 def bg_family_mean_nll(theta: np.ndarray, d: Design, modified: bool) -> tuple[float, np.ndarray]:
@@ -59,7 +59,7 @@ def bg_family_mean_nll(theta: np.ndarray, d: Design, modified: bool) -> tuple[fl
     ll = gx[ix] + r * np.log(alpha) + bx[ix] + lse
     W = d.w.sum()
     w = d.w / W
-    f = -float(np.dot(w, ll))
+    f = -float(dsum(w * ll))
     # gradient w.r.t. natural parameters
     dig_rx = (digamma(r + xl) - digamma(r))[ix]
     g_r = dig_rx + np.log(alpha) - w3 * lT - w4 * lt
@@ -68,7 +68,7 @@ def bg_family_mean_nll(theta: np.ndarray, d: Design, modified: bool) -> tuple[fl
     dabx = digamma(a + b + xl + k)
     g_a = (dab - dabx)[ix] + w4 / a
     g_b = (digamma(b + xl + k) - dabx - digamma(b) + dab)[ix] - np.where(has4, w4 / np.exp(log_b1[ix]), 0.0)
-    grad = -np.array([np.dot(w, g_r) * r, np.dot(w, g_alpha) * alpha, np.dot(w, g_a) * a, np.dot(w, g_b) * b])
+    grad = -np.array([float(dsum(w * g_r)) * r, float(dsum(w * g_alpha)) * alpha, float(dsum(w * g_a)) * a, float(dsum(w * g_b)) * b])
     return f, grad
 
 
@@ -115,7 +115,7 @@ class BetaGeo(TransactionModel):
     _modified: ClassVar[bool] = False
 
     def _start(self, d: Design) -> np.ndarray:
-        return np.array([1.0, float(np.average(d.T, weights=d.w)), 1.0, 1.0])
+        return np.array([1.0, dsum(d.T * d.w) / dsum(d.w), 1.0, 1.0])
 
     @classmethod
     def _mean_nll(cls, theta: np.ndarray, d: Design) -> tuple[float, np.ndarray]:  # type: ignore[override]

@@ -17,15 +17,18 @@ gamma). It is fitted on repeat buyers (x > 0) with their mean repeat spend m.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from scipy.special import digamma, gammaln
 
 from clientlens.errors import MissingColumnsError, ModelError
 from clientlens.models._base import BaseModel
 from clientlens.models._data import as_float, column_names, get_column, row_index, weights_array
 from clientlens.models._optim import minimise, penalised, standard_errors
+from clientlens.models._special import dsum
 
 
 def _fm_arrays(data: Any, *, fitting: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -56,20 +59,50 @@ def _fm_arrays(data: Any, *, fitting: bool) -> tuple[np.ndarray, np.ndarray]:
     return x, m
 
 
-def _mean_nll(theta: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+@dataclass(frozen=True)
+class _GGStats:
+    """Sufficient statistics: the x levels with their weights, sums of the log terms, and the rows
+    (x, m, w) needed for ln(v + x m)."""
+
+    xl: np.ndarray
+    wl: np.ndarray
+    ix: np.ndarray
+    x: np.ndarray
+    m: np.ndarray
+    w: np.ndarray
+    s_xlogm: float
+    s_logm: float
+    s_xlogx: float
+
+    @classmethod
+    def of(cls, x: np.ndarray, m: np.ndarray, w: np.ndarray) -> _GGStats:
+        ix, xl = pd.factorize(x, sort=True)
+        xl = np.asarray(xl, dtype=float)
+        wl = np.bincount(ix, weights=w, minlength=len(xl))
+        lm = np.log(m)
+        return cls(xl, wl, ix, x, m, w, float(dsum(w * x * lm)), float(dsum(w * lm)),
+                   float(dsum(w * x * np.log(x))))
+
+
+def _mean_nll(theta: np.ndarray, st: _GGStats) -> tuple[float, np.ndarray]:
     """FH25 eq. 3: ln f(m | p, q, v, x) = ln G(px+q) - ln G(px) - ln G(q) + q ln v + (px-1) ln m
-    + px ln x - (px+q) ln(v + x m); mean over customers, gradient in log-parameters."""
+    + px ln x - (px+q) ln(v + x m); mean over customers, gradient in log-parameters. The gamma
+    functions are evaluated once per distinct x, the log terms are pre-summed."""
     p, q, v = np.exp(theta)
-    px = p * x
-    lxm = np.log(v + x * m)
-    ll = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * lxm
-    ww = w / w.sum()
-    dpq = digamma(px + q)
-    g_p = x * (dpq - digamma(px) + np.log(m) + np.log(x) - lxm)
-    g_q = dpq - digamma(q) + np.log(v) - lxm
-    g_v = q / v - (px + q) / (v + x * m)
-    grad = -np.array([np.dot(ww, g_p) * p, np.dot(ww, g_q) * q, np.dot(ww, g_v) * v])
-    return -float(np.dot(ww, ll)), grad
+    W = float(st.wl.sum())
+    pxl = p * st.xl
+    lxm = np.log(v + st.x * st.m)
+    wl_ = st.w * lxm
+    s_lxm = float(dsum(wl_))
+    s_xlxm = float(dsum(wl_ * st.x))
+    ll = (float(dsum(st.wl * (gammaln(pxl + q) - gammaln(pxl)))) - W * gammaln(q) + W * q * np.log(v)
+          + p * st.s_xlogm - st.s_logm + p * st.s_xlogx - p * s_xlxm - q * s_lxm)
+    dpq = digamma(pxl + q)
+    g_p = float(dsum(st.wl * st.xl * (dpq - digamma(pxl)))) + st.s_xlogm + st.s_xlogx - s_xlxm
+    g_q = float(dsum(st.wl * dpq)) - W * digamma(q) + W * np.log(v) - s_lxm
+    g_v = W * q / v - float(dsum(st.w * (p * st.x + q) / (v + st.x * st.m)))
+    grad = -np.array([g_p * p, g_q * q, g_v * v]) / W
+    return -float(ll) / W, grad
 
 
 class GammaGamma(BaseModel):
@@ -88,12 +121,13 @@ class GammaGamma(BaseModel):
         if len(x) == 0:
             raise ModelError("no repeat buyers to fit Gamma-Gamma on")
         w = weights_array(data, len(x), weights)
-        scale = 1.0 / float(np.average(m, weights=w))  # money in units of the mean spend
+        scale = dsum(w) / dsum(m * w)  # money in units of the mean spend
         ms = m * scale
-        vg = penalised(lambda th: _mean_nll(th, x, ms, w), float(self.penalizer_coef))
+        stats = _GGStats.of(x, ms, w)
+        vg = penalised(lambda th: _mean_nll(th, stats), float(self.penalizer_coef))
         res = minimise(vg, np.array([1.0, 1.0, 1.0]), n_obs=float(w.sum()), what="GammaGamma")
         params = res.params * np.array([1.0, 1.0, 1.0 / scale])
-        f, _ = _mean_nll(np.log(params), x, m, w)
+        f, _ = _mean_nll(np.log(params), _GGStats.of(x, m, w))
         se = standard_errors(res.params, res.log_param_cov) * np.array([1.0, 1.0, 1.0 / scale])
         self._set_fit(params, -f * float(w.sum()), se, float(w.sum()))
         return self

@@ -26,12 +26,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import gammaln, hyp2f1, logsumexp
+from scipy.special import digamma, gammaln, hyp2f1, logsumexp
 
 from clientlens.errors import ModelError
 from clientlens.models._base import TransactionModel, broadcast_t
 from clientlens.models._data import Design, frt_arrays
-from clientlens.models._special import betaln, log1mexp, log_hyp2f1_euler
+from clientlens.models._special import betaln, dsum, log1mexp, log_hyp2f1_euler
 
 
 def hyp2f1_one(b: Any, c: Any, z: Any) -> np.ndarray:
@@ -131,7 +131,7 @@ def _pareto_mean_nll_value(theta: np.ndarray, d: Design) -> float:
     lt = _log_term(px, pt, r, alpha, s, beta)
     logC, first, second = pareto_log_parts(np.exp(theta), d.x, d.tx, d.T, lt[tx_pair], lt[T_pair])
     ll = logC + np.logaddexp(first, second)
-    return -float(np.dot(d.w, ll) / d.w.sum())
+    return -float(dsum(d.w * ll)) / float(d.w.sum())
 
 
 class ParetoNBD(TransactionModel):
@@ -145,7 +145,7 @@ class ParetoNBD(TransactionModel):
     time_params: ClassVar[tuple[str, ...]] = ("alpha", "beta")
 
     def _start(self, d: Design) -> np.ndarray:
-        m = float(np.average(d.T, weights=d.w))
+        m = dsum(d.T * d.w) / dsum(d.w)
         return np.array([1.0, m, 1.0, m])
 
     @staticmethod
@@ -225,11 +225,64 @@ def _nbd_pareto_mean(t: np.ndarray, r: Any, alpha: Any, s: float, beta: Any) -> 
     return np.asarray(r * beta / alpha * factor, dtype=float)
 
 
-def _pareto_value_and_grad(theta: np.ndarray, d: Design, step: float = 1e-6) -> tuple[float, np.ndarray]:
-    f0 = _pareto_mean_nll_value(theta, d)
-    g = np.empty(4)
-    for i in range(4):
-        e = np.zeros(4)
-        e[i] = step
-        g[i] = (_pareto_mean_nll_value(theta + e, d) - _pareto_mean_nll_value(theta - e, d)) / (2 * step)
-    return f0, g
+def _log_term_and_grad(x: np.ndarray, u: np.ndarray, r: float, alpha: float, s: float, beta: float
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """log term(u) and its gradient in (r, alpha, s, beta), shape (4, n).
+
+    d log F uses dF/dz = (z b F - (c-1)(F-1)) / (z (1-z)) (from the series of 2F1(1, b; c; z)) and
+    central differences in b and c (F is smooth in both)."""
+    c = r + s + x + 1.0
+    au, bu = alpha + u, beta + u
+    la, lb = np.log(au), np.log(bu)
+    zero, one = np.zeros_like(u), np.ones_like(u)
+    if alpha >= beta:
+        b = r + x
+        z = (alpha - beta) / au
+        dz = np.array([zero, bu / au**2, zero, -1.0 / au])
+        db = (1.0, 0.0, 0.0, 0.0)
+        lpow = -(r + x) * la - s * lb
+        dpow = np.array([-la, -(r + x) / au, -lb, -s / bu * one])
+    else:
+        b = s + 1.0 + zero
+        z = (beta - alpha) / bu
+        dz = np.array([zero, -1.0 / bu, zero, au / bu**2])
+        db = (0.0, 0.0, 1.0, 0.0)
+        lpow = (1.0 - r - x) * la - (s + 1.0) * lb
+        dpow = np.array([-la, (1.0 - r - x) / au, -lb, -(s + 1.0) / bu])
+    with np.errstate(all="ignore"):
+        F = hyp2f1_one(b, c, z)
+        hb, hc = 1e-5 * b, 1e-5 * c
+        Fb = (hyp2f1_one(b + hb, c, z) - hyp2f1_one(b - hb, c, z)) / (2 * hb)
+        Fc = (hyp2f1_one(b, c + hc, z) - hyp2f1_one(b, c - hc, z)) / (2 * hc)
+        Fz = np.where(z > 1e-8, (z * b * F - (c - 1) * (F - 1)) / (z * (1 - z)), b / c)
+        dlogF = (np.array([Fb * db[k] for k in range(4)]) + Fc * np.array([one, zero, one, zero]) + Fz * dz) / F
+    return np.log(F) + lpow, dlogF + dpow
+
+
+def _pareto_value_and_grad(theta: np.ndarray, d: Design) -> tuple[float, np.ndarray]:
+    """Mean negative log-likelihood (FH09 eq. 19) and its analytic gradient in log-parameters."""
+    r, alpha, s, beta = np.exp(theta)
+    px, pt, tx_pair, T_pair = d.xt_pairs
+    lt, dlt = _log_term_and_grad(px, pt, r, alpha, s, beta)
+    x, T = d.x, d.T
+    with np.errstate(all="ignore"):
+        l1, l2 = lt[tx_pair], lt[T_pair]
+        dl1, dl2 = dlt[:, tx_pair], dlt[:, T_pair]
+        q = np.exp(np.minimum(l2 - l1, 0.0))
+        logC = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        first = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        second = np.log(s) - np.log(r + s + x) + l1 + log1mexp(np.log(q))
+        lse = np.logaddexp(first, second)
+        w1 = np.exp(first - lse)
+        w2 = 1.0 - w1
+        ll = logC + lse
+        inv = np.where(q < 1.0, 1.0 / (1.0 - q), 0.0)
+        dsec = (dl1 - q * dl2) * inv
+        dsec[0] -= 1.0 / (r + s + x)
+        dsec[2] += 1.0 / s - 1.0 / (r + s + x)
+        dsec = np.where(w2 > 0, dsec, 0.0)
+    dC = [digamma(r + x) - digamma(r) + np.log(alpha), r / alpha, np.log(beta), s / beta]
+    dF = [-np.log(alpha + T), -(r + x) / (alpha + T), -np.log(beta + T), -s / (beta + T)]
+    W = float(d.w.sum())
+    grad = np.array([float(dsum(d.w * (dC[k] + w1 * dF[k] + w2 * dsec[k]))) for k in range(4)]) / W
+    return -float(dsum(d.w * ll)) / W, -grad * np.array([r, alpha, s, beta])

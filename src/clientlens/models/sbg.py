@@ -24,6 +24,7 @@ from clientlens.errors import MissingColumnsError, ModelError
 from clientlens.models._base import BaseModel
 from clientlens.models._data import as_float, column_names, get_column
 from clientlens.models._optim import minimise, penalised, standard_errors
+from clientlens.models._special import dsum
 
 
 def survival_counts_to_churn(alive: Any) -> tuple[np.ndarray, np.ndarray, float]:
@@ -62,13 +63,13 @@ def _mean_nll(theta: np.ndarray, t: np.ndarray, lost: np.ndarray, alive: np.ndar
     n = lost.sum() + alive.sum()
     lp = betaln(al + 1, be + t - 1) - betaln(al, be)
     ls = betaln(al, be + t) - betaln(al, be)
-    ll = float(np.dot(lost, lp) + np.dot(alive, ls))
+    ll = float(dsum(lost * lp)) + float(dsum(alive * ls))
     dab = digamma(al + be)
     g_al = lost * (digamma(al + 1) - digamma(al + be + t) - digamma(al) + dab) + alive * (
         digamma(al) - digamma(al + be + t) - digamma(al) + dab)
     g_be = lost * (digamma(be + t - 1) - digamma(al + be + t) - digamma(be) + dab) + alive * (
         digamma(be + t) - digamma(al + be + t) - digamma(be) + dab)
-    return -ll / n, -np.array([g_al.sum() * al, g_be.sum() * be]) / n
+    return -ll / n, -np.array([dsum(g_al) * al, dsum(g_be) * be]) / n
 
 
 class ShiftedBetaGeometric(BaseModel):
