@@ -195,3 +195,13 @@ def test_shopify_export_orders_then_lines(url: str, engine: Engine) -> None:
     assert run_cli(url, "import", "order-lines", str(path)).code == 0
     assert sorted(rows(engine, "SELECT external_id, quantity FROM order_lines"))[0][0] == "#1001|MUG-1|1"
     assert count(engine, "order_lines") == 3 and count(engine, "orders") == 2
+
+
+def test_a_partial_customers_file_updates_without_erasing(url: str, engine: Engine, tmp_path: Path) -> None:
+    assert run_cli(url, "import", "customers", str(VALID / "customers_utf8_bom.csv")).code == 0
+    partial = tmp_path / "moves.csv"
+    partial.write_text("customer_id,city,email\nB1,Lyon,\n")
+    res = run_cli(url, "import", "customers", str(partial))
+    assert res.code == 0 and "read 1, inserted 0, updated 1" in res.out, res.out
+    assert rows(engine, "SELECT city, email, email_norm, name FROM customers WHERE external_id = 'B1'") == [
+        ("Lyon", "chloe@example.fr", "chloe@example.fr", "Chloé Durand")]

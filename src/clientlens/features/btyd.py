@@ -73,11 +73,15 @@ def day_number(col: ir.Value) -> ir.IntegerValue:
 
 
 def completed_only(table: ir.Table) -> ir.Table:
-    """Rows whose ``status`` (if the column exists) is not returned / cancelled; null counts as completed."""
+    """Rows whose ``status`` (if the column exists) is not returned / cancelled; null counts as completed.
+
+    Lower, Title and UPPER case spellings are recognised without lower-casing every row.
+    """
     if "status" not in table.columns:
         return table
-    status = table.status.cast("string").lower()
-    return table.filter(status.isnull() | ~status.isin(EXCLUDED_STATUSES))
+    status = table.status.cast("string")
+    spellings = [f(s) for s in EXCLUDED_STATUSES for f in (str.lower, str.title, str.upper)]
+    return table.filter(status.isnull() | ~status.isin(spellings))
 
 
 def rfm_summary(
@@ -125,7 +129,7 @@ def rfm_summary(
         day=day_number(table[time_col]),
         amount=table[amount_col].cast("float64"),
     )
-    bounds = _bounds(tx, run, customer_col=customer_col, time_col=time_col)
+    bounds = _bounds(tx, run, time_col=time_col)
     obs_day = bounds["max_day"] if observation_end is None else to_epoch_day(
         observation_end, what="observation_end")
     if obs_day < bounds["min_day"]:
@@ -148,15 +152,18 @@ def rfm_summary(
             )
     expr = summary_expr(tx, obs_day=obs_day, cal_day=cal_day, days_per_unit=days_per_unit)
     out = run(expr.order_by("customer_id")).to_pandas()
+    if len(out) and out["customer_id"].isna().iloc[-1]:  # nulls sort last
+        nulls = tx.filter(tx.customer_id.isnull())
+        n_null = run(nulls.aggregate(n=nulls.count())).to_pylist()[0]["n"]
+        raise InputError(f"transactions: {n_null} row(s) have no value in column {customer_col!r}")
     return out.set_index("customer_id")
 
 
-def _bounds(tx: ir.Table, run: Callable[[ir.Table], pa.Table], *, customer_col: str,
-            time_col: str) -> dict[str, int]:
-    """One pass over the log: row count, nulls, first and last day; raises on unusable input."""
+def _bounds(tx: ir.Table, run: Callable[[ir.Table], pa.Table], *, time_col: str) -> dict[str, int]:
+    """One pass over the dates: row count, null dates, first and last day; raises on unusable input."""
+    # Only the date (and status) columns are read here; null customer ids are caught in the result.
     row: Any = tx.aggregate(
         n=tx.count(),
-        null_ids=tx.customer_id.isnull().sum(),
         null_days=tx.day.isnull().sum(),
         min_day=tx.day.min(),
         max_day=tx.day.max(),
@@ -164,8 +171,6 @@ def _bounds(tx: ir.Table, run: Callable[[ir.Table], pa.Table], *, customer_col: 
     row = run(row).to_pylist()[0]
     if not row["n"]:
         raise InputError("transactions: no completed transactions to summarise")
-    if row["null_ids"]:
-        raise InputError(f"transactions: {row['null_ids']} row(s) have no value in column {customer_col!r}")
     if row["null_days"]:
         raise InputError(f"transactions: {row['null_days']} row(s) have no date in column {time_col!r}")
     return {"min_day": int(row["min_day"]), "max_day": int(row["max_day"])}

@@ -119,7 +119,7 @@ def load_customers(conn: Connection, ctx: BatchContext, batch: pl.DataFrame) -> 
     before = dbio.lookup(conn, T["customers"], ctx.shop_id, batch.get_column("_key").to_list(),
                          cols=[f"consent_{c}" for c in consents]) if consents else None
     created = pl.col("created_at").fill_null(pl.lit(ctx.now)) if "created_at" in ctx.provided else pl.lit(ctx.now)
-    ins, upd, same, joined = _upsert(conn, T["customers"], ctx, batch, values, keep=cols,
+    ins, upd, same, joined = _upsert(conn, T["customers"], ctx, batch, values, keep=[*cols, "email_norm", "phone_e164"],
                                      insert_only={"created_at": created})
     if consents and before is not None:
         ids = dbio.lookup(conn, T["customers"], ctx.shop_id, batch.get_column("_key").to_list(), cols=("id",))
