@@ -1,7 +1,7 @@
 """psychology (multi-label): price_conscious, brand_loyal, trend_seeker.
 
 Each needs enough evidence: at least ``min_items`` items over ``min_orders`` completed orders
-(brand_loyal: ``brand_loyal_min_orders`` orders).
+(brand_loyal: ``brand_loyal_min_orders`` orders and ``brand_loyal_min_items`` items).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ def label(df: pd.DataFrame, ctx: LabelContext) -> list[pd.DataFrame]:
 
     price = enough & (df["promo_item_share"] >= rules.price_conscious_min_promo_share)
     trend = enough & (df["new_arrival_share"] >= rules.trend_seeker_min_new_arrival_share)
-    loyal_base = enough & (df["orders"] >= rules.brand_loyal_min_orders)
+    loyal_base = (enough & (df["orders"] >= rules.brand_loyal_min_orders)
+                  & (items >= rules.brand_loyal_min_items))
     by_category = loyal_base & (df["top_category_share"] >= rules.brand_loyal_min_top_category_share)
     by_repeat = loyal_base & ~by_category & (
         df["repeat_product_share"] >= rules.brand_loyal_min_repeat_product_share)

@@ -83,6 +83,7 @@ class PsychologyRules(_Rules):
     brand_loyal_min_top_category_share: float = Field(0.6, ge=0, le=1)
     brand_loyal_min_repeat_product_share: float = Field(0.5, ge=0, le=1)
     brand_loyal_min_orders: int = Field(3, ge=1)
+    brand_loyal_min_items: int = Field(5, ge=1)
     trend_seeker_min_new_arrival_share: float = Field(0.4, ge=0, le=1)
 
 
@@ -109,7 +110,7 @@ class ChannelRules(_Rules):
 
 class LifecycleRules(_Rules):
     rhythm_multiple: float = Field(3.0, gt=0)
-    floor_days: float = Field(60.0, ge=0)
+    floor_days: float = Field(90.0, ge=0)
     one_off_rhythm_days: float = Field(90.0, gt=0)
     p_alive_below: float = Field(0.3, ge=0, le=1)
     new_days: int = Field(90, ge=0)
