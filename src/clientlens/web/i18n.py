@@ -61,6 +61,13 @@ class I18n:
         text = translations(self.lang).gettext(message)
         return text % kwargs if kwargs else text
 
+    def word(self, value: str | None) -> str:
+        """A data value (status, role, channel, action...) in this language, readable when untranslated."""
+        if not value:
+            return "–"
+        text = self.gettext(value)
+        return L.humanise(text) if text == value else text
+
     def number(self, value: float | int | None, digits: int = 0) -> str:
         if value is None:
             return "–"
