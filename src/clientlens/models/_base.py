@@ -7,14 +7,44 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 
 from clientlens.errors import ModelError, NotFittedError
-from clientlens.models._data import Design, frt_arrays, make_design, weights_array
+from clientlens.models._data import Design, compress_rows, frt_arrays, make_design, weights_array
 from clientlens.models._optim import ValueAndGrad, minimise, penalised, standard_errors
+
+#: Below this many rows, predictions are computed row by row (compression would not pay).
+COMPRESS_MIN_ROWS = 5000
+
+
+def compressed(method: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Compute a per-customer prediction once per distinct (frequency, recency, T) row.
+
+    Applies when every argument before the summary is a scalar (a horizon shared by all rows);
+    customers with the same history get the same prediction, so a base of millions of customers
+    costs as much as its distinct histories.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+        *head, summary = args
+        self._check_fitted()
+        x, tx, T = frt_arrays(summary)
+        if len(x) < COMPRESS_MIN_ROWS or any(np.ndim(a) > 0 for a in head):
+            return method(self, *head, summary, **kwargs)
+        xu, txu, Tu, inverse = compress_rows(x, tx, T)
+        if len(xu) > 0.7 * len(x):
+            return method(self, *head, summary, **kwargs)
+        unique = pd.DataFrame({"frequency": xu, "recency": txu, "T": Tu})
+        return method(self, *head, unique, **kwargs)[inverse]
+
+    return wrapper
 
 
 class BaseModel:
@@ -119,6 +149,7 @@ class TransactionModel(BaseModel):
     def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    @compressed
     def median_time_to_next_purchase(self, summary: Any, *, max_time: float | None = None,
                                      tol: float = 1e-6) -> np.ndarray:
         """Median of the conditional time to the next purchase, in the summary's time unit.

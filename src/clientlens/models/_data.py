@@ -176,3 +176,16 @@ def make_design(x: FloatArray, tx: FloatArray, T: FloatArray, w: FloatArray) -> 
     keep = wsum > 0
     ix, it, iT, wsum = ix[keep], it[keep], iT[keep], wsum[keep]
     return Design(ux[ix], ut[it], uT[iT], wsum, Level(ux, ix), Level(ut, it), Level(uT, iT))
+
+
+def compress_rows(x: FloatArray, tx: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, np.ndarray]:
+    """Unique (x, t_x, T) rows and, for every input row, the position of its unique row."""
+    cx, ux = _factorize(x)
+    ct, ut = _factorize(tx)
+    cT, uT = _factorize(T)
+    key = (cx * len(ut) + ct) * len(uT) + cT
+    inverse, ukeys = pd.factorize(key, sort=True)
+    ukeys = np.asarray(ukeys, dtype=np.int64)
+    iT = ukeys % len(uT)
+    rest = ukeys // len(uT)
+    return ux[rest // len(ut)], ut[rest % len(ut)], uT[iT], inverse

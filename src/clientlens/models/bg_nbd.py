@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln
 
-from clientlens.models._base import TransactionModel, broadcast_t
+from clientlens.models._base import TransactionModel, broadcast_t, compressed
 from clientlens.models._data import Design, frt_arrays
 from clientlens.models._special import dsum, log_hyp2f1_euler, log_nb_pmf, nb_tail, one_minus_exp_signed
 
@@ -128,6 +128,7 @@ class BetaGeo(TransactionModel):
         k = 1.0 if self._modified else 0.0
         return r + x, alpha + T, a, b + x + k
 
+    @compressed
     def p_alive(self, summary: Any) -> np.ndarray:
         """P(alive at T | x, t_x, T) (Fader, Hardie & Lee 2008, note 021, eq. 2):
         1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))."""
@@ -142,6 +143,7 @@ class BetaGeo(TransactionModel):
             return np.asarray(p, dtype=float)
         return np.where(x == 0, 1.0, p)
 
+    @compressed
     def expected_purchases(self, t: Any, summary: Any) -> np.ndarray:
         """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t] (FHL eq. 10), = P(alive) times the
         unconditional expectation with the updated parameters (r+x, alpha+T, a, b+x)."""
@@ -150,6 +152,7 @@ class BetaGeo(TransactionModel):
         r1, al1, a1, b1 = self._updated(x, T)
         return self.p_alive(summary) * bg_expected_new(tt, r1, al1, a1, b1)
 
+    @compressed
     def prob_purchases(self, n: int, t: Any, summary: Any) -> np.ndarray:
         """P(Y(t) = n | x, t_x, T): alive customers follow FHL eq. 8 with the updated parameters,
         dead ones buy nothing (the conditional pmf of Fader, Hardie & Lee's note 2005 "BG/NBD

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1, logsumexp
 
 from clientlens.errors import ModelError
-from clientlens.models._base import TransactionModel, broadcast_t
+from clientlens.models._base import TransactionModel, broadcast_t, compressed
 from clientlens.models._data import Design, frt_arrays
 from clientlens.models._special import betaln, dsum, log1mexp, log_hyp2f1_euler
 
@@ -158,11 +158,13 @@ class ParetoNBD(TransactionModel):
         _, first, second = pareto_log_parts(self._pvec(), x, tx, T)
         return x, tx, T, first, second
 
+    @compressed
     def p_alive(self, summary: Any) -> np.ndarray:
         """P(alive at T | x, t_x, T) = first / (first + s I) (FH09 eq. 21)."""
         _, _, _, first, second = self._parts(summary)
         return np.exp(first - np.logaddexp(first, second))
 
+    @compressed
     def expected_purchases(self, t: Any, summary: Any) -> np.ndarray:
         """E[Y(t) | x, t_x, T] = P(alive) (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]
         (FH09 eq. 22; the s = 1 limit is taken where needed)."""
@@ -178,6 +180,7 @@ class ParetoNBD(TransactionModel):
         tt = np.atleast_1d(np.asarray(t, dtype=float))
         return _nbd_pareto_mean(tt, r, alpha, s, beta)
 
+    @compressed
     def prob_purchases(self, n: int, t: Any, summary: Any) -> np.ndarray:
         """P(Y(t) = n | x, t_x, T), the conditional pmf of Fader & Hardie's note 028 (eq. 14)."""
         if n < 0 or n != int(n):
