@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         entity: Entity = typer.Argument(..., help="What the file holds."),
         file: Path = typer.Argument(..., help="CSV (any delimiter, .gz too), Parquet or .xlsx file."),
         shop: str = ShopOption,
-        mapping: Path = typer.Option(None, "--mapping", help="TOML mapping file ([columns], [parse])."),
+        mapping: Path = typer.Option(None, "--mapping", help="TOML mapping file: a columns table and a parse table (see docs/import.md)."),
         encoding: str = typer.Option(None, "--encoding", help="Text encoding (default: detected)."),
         date_format: str = typer.Option(None, "--date-format", help="strftime format, e.g. %d/%m/%Y."),
         decimal: str = typer.Option(None, "--decimal", help="Decimal separator: '.' or ','."),
@@ -62,10 +62,12 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             err_console.print("nothing was imported", highlight=False)
             raise typer.Exit(EXIT_UNUSABLE) from exc
-        table = Table("file", "entity", "shop", "read", "inserted", "updated", "unchanged", "rejected")
         c = report.counts()
-        table.add_row(report.file, report.entity, report.shop,
-                      *(f"{c[k]:,}" for k in ("read", "inserted", "updated", "unchanged", "rejected")))
+        table = Table()
+        table.add_column(f"{report.entity} -> shop {escape(report.shop)}")
+        table.add_column("count", justify="right")
+        for key, value in c.items():
+            table.add_row(key, f"{value:,}")
         console.print(table)
         console.print(f"{escape(report.file)}: " + ", ".join(f"{k} {v:,}" for k, v in c.items()),
                       highlight=False, soft_wrap=True)
