@@ -21,6 +21,7 @@ institutional).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -74,21 +75,29 @@ def archetype_scores(labels: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 
 
 def classify_sample_shop(customers: int = 5000, *, seed: int = 42, settings: Settings | None = None,
-                         engine: str | Any = "duckdb", scores: bool = True) -> tuple[Snapshot, pd.DataFrame]:
-    """Generate the sample shop, classify it, and return the snapshot and the ground truth."""
+                         engine: str | Any = "duckdb", scores: bool = True,
+                         generated: Callable[[int], None] | None = None,
+                         step: Callable[[str], None] | None = None) -> tuple[Snapshot, pd.DataFrame]:
+    """Generate the sample shop, classify it, and return the snapshot and the ground truth.
+
+    ``generated`` is told how many customers each generated block added; ``step`` the analysis step.
+    """
     from clientlens.analysis.pipeline import run_analysis
     from clientlens.datasets.generator import generate_shop
 
-    shop = generate_shop(customers, seed=seed)
+    shop = generate_shop(customers, seed=seed, progress=generated)
     frames = {"customers": shop.customers, "orders": shop.orders, "order_lines": shop.order_lines,
               "products": shop.products, "interactions": shop.interactions, "feedback": shop.feedback}
     snap = run_analysis(frames, shop="sample-shop", as_of=shop.as_of, settings=settings, engine=engine,
-                        scores=scores)
+                        scores=scores, progress=step)
     return snap, shop.truth
 
 
 def evaluate_sample_shop(customers: int = 5000, *, seed: int = 42, settings: Settings | None = None,
-                         engine: str | Any = "duckdb", scores: bool = True) -> pd.DataFrame:
+                         engine: str | Any = "duckdb", scores: bool = True,
+                         generated: Callable[[int], None] | None = None,
+                         step: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Precision and recall of every archetype label on a freshly generated sample shop."""
-    snap, truth = classify_sample_shop(customers, seed=seed, settings=settings, engine=engine, scores=scores)
+    snap, truth = classify_sample_shop(customers, seed=seed, settings=settings, engine=engine, scores=scores,
+                                       generated=generated, step=step)
     return archetype_scores(snap.labels, truth)

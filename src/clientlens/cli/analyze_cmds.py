@@ -233,12 +233,33 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Precision and recall of each archetype label against the generator's ground truth."""
         from clientlens.analysis.evaluate import evaluate_sample_shop
+        from clientlens.analysis.pipeline import STEPS
 
         _check_format(format, ("table", "csv", "json"))
         settings = app_context(ctx).settings
-        with console.status(f"generating a {customers:,}-customer sample shop and classifying it"):
-            result = evaluate_sample_shop(customers=customers, seed=seed, settings=settings, engine=engine)
-        _print_frame(result, format, title=f"sample shop: {customers:,} customers, seed {seed}")
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      console=err_console) as bar:
+            gen = bar.add_task("generating the sample shop", total=customers)
+            steps = bar.add_task("classifying", total=len(STEPS))
+            started: list[str] = []
+
+            def on_step(name: str) -> None:
+                if started:
+                    bar.advance(steps)
+                started.append(name)
+                bar.update(steps, description=STEP_TEXT.get(name, name))
+
+            result = evaluate_sample_shop(customers=customers, seed=seed, settings=settings, engine=engine,
+                                          generated=lambda n: bar.advance(gen, n), step=on_step)
+            bar.update(steps, completed=len(STEPS), description="classified")
+        if format == "table":
+            shown = result.assign(label=result["taxonomy"] + " = " + result["label"])
+            shown = shown[["archetype", "label", "members", "labelled", "precision", "recall"]]
+            shown = shown.assign(precision=shown["precision"].map("{:.3f}".format),
+                                 recall=shown["recall"].map("{:.3f}".format))
+            _print_frame(shown, format, title=f"sample shop: {customers:,} customers, seed {seed}")
+        else:
+            _print_frame(result, format, title=None)
 
 
 def _report(snap: Any) -> None:
