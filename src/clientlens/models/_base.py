@@ -94,6 +94,8 @@ class TransactionModel(BaseModel):
     """
 
     time_params: ClassVar[tuple[str, ...]] = ()
+    #: Gradient tolerance of the optimiser (mean log-likelihood per customer, log-parameters).
+    _gtol: ClassVar[float] = 1e-9
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:
         self.penalizer_coef = penalizer_coef
@@ -125,7 +127,7 @@ class TransactionModel(BaseModel):
         ds = d.scaled(scale)
         n = d.n_customers
         vg: ValueAndGrad = penalised(lambda th: self._mean_nll(th, ds), float(self.penalizer_coef))
-        res = minimise(vg, self._start(ds), n_obs=n, what=type(self).__name__)
+        res = minimise(vg, self._start(ds), n_obs=n, what=type(self).__name__, gtol=self._gtol)
         params = res.params.copy()
         factor = np.ones(len(params))
         for name in self.time_params:
