@@ -117,6 +117,18 @@ class Level:
 
 
 @dataclass(frozen=True)
+class LevelSums:
+    """Weights per level: ``wx`` per x, ``wT`` per T, ``wxT`` (weight * x) per T; ``w_has_k`` the row
+    weights of the rows with x > 0 (BG/NBD) and of all rows (MBG/NBD)."""
+
+    W: float
+    wx: np.ndarray
+    wT: np.ndarray
+    wxT: np.ndarray
+    w_has_k: tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
 class Design:
     """Unique (frequency, recency, T) rows with counts, each column kept as its distinct levels.
 
@@ -135,6 +147,19 @@ class Design:
     @property
     def n_customers(self) -> float:
         return float(self.w.sum())
+
+    @cached_property
+    def level_sums(self) -> LevelSums:
+        """Weights summed per x level and per T level (for the likelihoods' per-level terms)."""
+        w = self.w
+        has = self.x > 0
+        return LevelSums(
+            W=float(w.sum()),
+            wx=np.bincount(self.lx.ix, weights=w, minlength=len(self.lx.values)),
+            wT=np.bincount(self.lT.ix, weights=w, minlength=len(self.lT.values)),
+            wxT=np.bincount(self.lT.ix, weights=w * self.x, minlength=len(self.lT.values)),
+            w_has_k=(w * has, w),
+        )
 
     @cached_property
     def xt_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -31,45 +31,42 @@ def bg_family_mean_nll(theta: np.ndarray, d: Design, modified: bool) -> tuple[fl
     """Mean negative log-likelihood and its gradient in log-parameters (FHL eq. 6; MBG: Batislam
     et al. 2007 eq. 3), evaluated on the distinct levels of x, t_x and T.
 
-    log L = ln G(r+x) - ln G(r) + r ln alpha + ln B(a, b+x+k) - ln B(a, b)
-            + logaddexp(-(r+x) ln(alpha+T), ln a - ln(b+x+k-1) - (r+x) ln(alpha+t_x))
+    log L = ln G(r+x) - ln G(r) + r ln alpha + ln B(a, b+x+k) - ln B(a, b) + A3 + softplus(D),
+    A3 = -(r+x) ln(alpha+T), D = ln a - ln(b+x+k-1) + (r+x) (ln(alpha+T) - ln(alpha+t_x)),
     with k = 0 and the second term only for x > 0 (BG/NBD), k = 1 and always (MBG/NBD).
+    Everything that depends on x only or T only is summed per level; only D is per row.
     """
     r, alpha, a, b = np.exp(theta)
     k = 1.0 if modified else 0.0
-    xl = d.lx.values
-    # per-x-level terms
-    gx = gammaln(r + xl) - gammaln(r)
-    bx = betaln(a, b + xl + k) - betaln(a, b)
-    log_b1 = np.log(np.maximum(b + xl + k - 1, 1e-300))
-    lT = np.log(alpha + d.lT.values)[d.lT.ix]
-    lt = np.log(alpha + d.ltx.values)[d.ltx.ix]
-    x = d.x
-    ix = d.lx.ix
-    A3 = -(r + x) * lT
-    A4 = np.log(a) - log_b1[ix] - (r + x) * lt
-    has4 = (x > 0) | modified
-    A4 = np.where(has4, A4, -np.inf)
-    m = np.maximum(A3, A4)
-    e3 = np.exp(A3 - m)
-    e4 = np.exp(A4 - m)
-    lse = m + np.log(e3 + e4)
-    w3 = e3 / (e3 + e4)
-    w4 = 1.0 - w3
-    ll = gx[ix] + r * np.log(alpha) + bx[ix] + lse
-    W = d.w.sum()
-    w = d.w / W
-    f = -float(dsum(w * ll))
-    # gradient w.r.t. natural parameters
-    dig_rx = (digamma(r + xl) - digamma(r))[ix]
-    g_r = dig_rx + np.log(alpha) - w3 * lT - w4 * lt
-    g_alpha = r / alpha - w3 * (r + x) / (alpha + d.T) - w4 * (r + x) / (alpha + d.tx)
+    st = d.level_sums
+    xl, Tl = d.lx.values, d.lT.values
+    W = st.W
+    with np.errstate(all="ignore"):
+        b1 = np.maximum(b + xl + k - 1, 1e-300)
+        c4 = np.log(a) - np.log(b1)
+        laT = np.log(alpha + Tl)
+        lat = np.log(alpha + d.ltx.values)
+        delta = laT[d.lT.ix] - lat[d.ltx.ix]
+        D = c4[d.lx.ix] + (r + d.x) * delta
+        wh = st.w_has_k[int(k)]  # weights of the rows that have the second term
+        sp = np.logaddexp(0.0, D)
+        w4 = wh * expit(D)
+    # log-likelihood: per-level parts + sum over rows of weight * softplus(D)
+    ll = (dsum(st.wx * (gammaln(r + xl) - betaln(a, b) + betaln(a, b + xl + k))) - W * gammaln(r)
+          + W * r * np.log(alpha) - dsum((r * st.wT + st.wxT) * laT) + dsum(wh * sp))
+    s_w4 = dsum(w4)
+    inv_aT = 1.0 / (alpha + Tl)
+    g_r = (dsum(st.wx * digamma(r + xl)) - W * digamma(r) + W * np.log(alpha) - dsum(st.wT * laT)
+           + dsum(w4 * delta))
+    g_alpha = (W * r / alpha - dsum((r * st.wT + st.wxT) * inv_aT)
+               + dsum(w4 * (r + d.x) * (inv_aT[d.lT.ix] - 1.0 / (alpha + d.tx))))
     dab = digamma(a + b)
     dabx = digamma(a + b + xl + k)
-    g_a = (dab - dabx)[ix] + w4 / a
-    g_b = (digamma(b + xl + k) - dabx - digamma(b) + dab)[ix] - np.where(has4, w4 / np.exp(log_b1[ix]), 0.0)
-    grad = -np.array([float(dsum(w * g_r)) * r, float(dsum(w * g_alpha)) * alpha, float(dsum(w * g_a)) * a, float(dsum(w * g_b)) * b])
-    return f, grad
+    g_a = dsum(st.wx * (dab - dabx)) + s_w4 / a
+    w4x = np.bincount(d.lx.ix, weights=w4, minlength=len(xl))
+    g_b = dsum(st.wx * (digamma(b + xl + k) - dabx - digamma(b) + dab)) - dsum(w4x / b1)
+    grad = -np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b]) / W
+    return -float(ll) / W, grad
 
 
 def bg_expected_new(t: np.ndarray, r: Any, alpha: Any, a: Any, b: Any) -> np.ndarray:
