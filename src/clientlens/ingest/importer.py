@@ -6,7 +6,7 @@ import importlib
 import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -76,9 +76,15 @@ def as_options(options: ParseOptions | dict[str, Any] | None) -> ParseOptions | 
 
 def prepare(path: str | Path, entity: str, *, mapping: Mapping | str | Path | dict[str, Any] | None,
             options: ParseOptions | dict[str, Any] | None, settings: Settings, now: datetime | None,
-            ) -> tuple[Validated, pl.DataFrame, pl.DataFrame, int]:
-    """Read and validate: (validated, keyed rows to load, all rejections, exact repeats dropped)."""
+            shop_currency: str | None = None) -> tuple[Validated, pl.DataFrame, pl.DataFrame, int]:
+    """Read and validate: (validated, keyed rows to load, all rejections, exact repeats dropped).
+
+    Amounts without a currency column are in ``--currency``, else the shop's configured currency
+    (``shop_currency``), else ``[ingest] default_currency``.
+    """
     mp, opts = resolve_options(as_mapping(mapping), as_options(options))
+    if opts.currency is None and shop_currency:
+        opts = replace(opts, currency=shop_currency)
     raw = read_source(path, opts)
     v = validate(raw, entity, mapping=mp, options=opts, settings=settings, now=now or utcnow())
     keyed = assign_keys(v.frame, entity)
@@ -146,7 +152,7 @@ def import_file(engine: Engine, shop: str, entity: str, path: str | Path, *,
     """
     now = now or utcnow()
     v, kept, rejections, n_same = prepare(path, entity, mapping=mapping, options=options,
-                                          settings=settings, now=now)
+                                          settings=settings, now=now, shop_currency=settings.shop(shop).currency)
     report = ImportReport(file=v.source, entity=entity, shop=shop, read=v.read, layout=v.layout)
     with Session(engine) as session:
         shop_row = get_or_create_shop(session, shop, now=now)

@@ -167,7 +167,11 @@ def validate(raw: RawTable, entity: str, *, mapping: Mapping, options: ParseOpti
         checks.extend((header, c, r, m) for c, r, m in cks)
     if entity in MONEY_ENTITIES:
         if "currency" not in typed:
-            typed["currency"] = pl.lit((options.currency or settings.ingest.default_currency).upper())
+            if entity == "products" and options.currency is None:
+                # A catalogue without currencies is priced in the shop's own currency (kept null).
+                typed["currency"] = pl.lit(None, dtype=pl.String)
+            else:
+                typed["currency"] = pl.lit((options.currency or settings.ingest.default_currency).upper())
         if "status" in cols and "status" not in typed:
             typed["status"] = pl.lit("completed")
     if layout == "cdnow" and "customer_id" in typed:  # zero-padded numbers, as the literature reads them
