@@ -205,3 +205,17 @@ def test_a_partial_customers_file_updates_without_erasing(url: str, engine: Engi
     assert res.code == 0 and "read 1, inserted 0, updated 1" in res.out, res.out
     assert rows(engine, "SELECT city, email, email_norm, name FROM customers WHERE external_id = 'B1'") == [
         ("Lyon", "chloe@example.fr", "chloe@example.fr", "Chloé Durand")]
+
+
+def test_amounts_without_a_currency_are_in_the_shops_currency(engine: Engine, tmp_path: Path) -> None:
+    from clientlens.config import load_settings
+    from clientlens.ingest import import_file
+
+    settings = load_settings(search_cwd=False, overrides={"shops": {"euro-shop": {"currency": "EUR"}}})
+    (tmp_path / "o.csv").write_text("customer_id,order_date,total\nE1,2024-01-01,12.50\n")
+    (tmp_path / "p.csv").write_text("product_id,name,price\nP1,Mug,4.99\n")
+    import_file(engine, "euro-shop", "orders", tmp_path / "o.csv", settings=settings, quarantine_dir=tmp_path)
+    import_file(engine, "euro-shop", "products", tmp_path / "p.csv", settings=settings, quarantine_dir=tmp_path)
+    import_file(engine, "other", "orders", tmp_path / "o.csv", settings=settings, quarantine_dir=tmp_path)
+    assert sorted(rows(engine, "SELECT currency, total_minor FROM orders")) == [("EUR", 1250), ("USD", 1250)]
+    assert rows(engine, "SELECT currency, price_minor FROM products") == [(None, 499)]
