@@ -133,7 +133,13 @@ def main() -> None:
     n_tx, n_cust = (200_000, 40_000) if args.quick else (10_000_000, 1_500_000)
     lifetimes_rows = 20_000 if args.quick else 200_000
     settings = load_settings(search_cwd=False)
-    rows: list[tuple[str, float, str]] = []
+
+    class Rows(list[tuple[str, float, str]]):
+        def append(self, row: tuple[str, float, str]) -> None:
+            print(f"  {row[0]}: {row[1]:.2f}s {row[2]}", flush=True)
+            super().append(row)
+
+    rows = Rows()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "transactions.parquet"
         t_gen, _ = timed(lambda: generate(path, n_tx, n_cust), 1)
@@ -177,7 +183,7 @@ def main() -> None:
         rows.append(("clientlens customer_features (48 columns, DuckDB)", t_feat, f"{n_rows:,} rows"))
 
         if not args.no_spark:
-            eng = SparkEngine(settings, master="local[2]")
+            eng = SparkEngine(settings, master="local[2]", config={"spark.driver.memory": "6g"})
             eng.session.sparkContext.setLogLevel("ERROR")
             t_s, s_out = timed(lambda: rfm_summary(eng.read(path), observation_end=OBS_END, engine=eng), 1)
             check("spark", s_out, ref)

@@ -142,20 +142,27 @@ class DuckDBEngine(_BaseEngine):
 
 
 class SparkEngine(_BaseEngine):
-    """PySpark (local mode by default) through Ibis' pyspark backend."""
+    """PySpark (local mode by default) through Ibis' pyspark backend.
+
+    Pass ``session`` to use an existing (e.g. cluster) session; otherwise a local one is created with
+    ``[features] spark_shuffle_partitions``, UTC session time zone and any extra ``config``.
+    """
 
     name = "spark"
 
     def __init__(self, settings: Settings | None = None, *, session: Any = None,
-                 master: str = "local[2]") -> None:
+                 master: str = "local[2]", config: dict[str, str] | None = None) -> None:
         try:
             from pyspark.sql import SparkSession
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise EngineError("the Spark engine needs pyspark: pip install 'clientlens[spark]'") from exc
         partitions = (settings or Settings()).features.spark_shuffle_partitions
         if session is None:
+            builder = SparkSession.builder
+            for key, value in (config or {}).items():  # e.g. spark.driver.memory
+                builder = builder.config(key, value)
             session = (
-                SparkSession.builder.master(master).appName("clientlens")
+                builder.master(master).appName("clientlens")
                 .config("spark.sql.shuffle.partitions", str(partitions))
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.sql.execution.arrow.pyspark.enabled", "true")
