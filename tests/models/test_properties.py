@@ -134,3 +134,17 @@ def test_weights_equal_repeated_rows(cdnow_summary: pd.DataFrame) -> None:
     b = ParetoNBD().fit(s, weights=np.full(len(s), 2.0))
     assert a.params_ == pytest.approx(b.params_, rel=1e-10)
     assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-10)
+
+
+@pytest.mark.parametrize("model", [BetaGeo, ModifiedBetaGeo, ParetoNBD])
+def test_predictions_per_distinct_history_equal_row_by_row(cdnow_summary: pd.DataFrame, model: type,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import clientlens.models._base as base
+
+    m = _fitted(model, cdnow_summary)
+    s = cdnow_summary[["frequency", "recency", "T"]]
+    rows = (m.p_alive(s), m.expected_purchases(39.0, s), m.prob_purchases(1, 10.0, s))
+    monkeypatch.setattr(base, "COMPRESS_MIN_ROWS", 10)
+    packed = (m.p_alive(s), m.expected_purchases(39.0, s), m.prob_purchases(1, 10.0, s))
+    for a, b in zip(rows, packed, strict=True):
+        np.testing.assert_array_equal(a, b)

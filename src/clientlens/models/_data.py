@@ -185,32 +185,45 @@ def _factorize(values: FloatArray) -> tuple[np.ndarray, FloatArray]:
     return codes.astype(np.int64), np.asarray(uniques, dtype=float)
 
 
-def make_design(x: FloatArray, tx: FloatArray, T: FloatArray, w: FloatArray) -> Design:
-    """Compress customers to unique (x, t_x, T) rows with summed weights (hash-based, O(n))."""
+def _row_keys(x: FloatArray, tx: FloatArray, T: FloatArray
+              ) -> tuple[np.ndarray, np.ndarray, tuple[FloatArray, FloatArray, FloatArray], tuple[int, int]]:
+    """(sorted distinct row keys, each row's distinct-row number, column levels, (n_tx, n_T) levels).
+
+    Each column is factorised on its own (few distinct values); the combined key is then made dense
+    with a counting pass when the key space is small (O(n)), or factorised otherwise."""
     cx, ux = _factorize(x)
     ct, ut = _factorize(tx)
     cT, uT = _factorize(T)
-    key = (cx * len(ut) + ct) * len(uT) + cT
-    kcodes, ukeys = pd.factorize(key, sort=True)
-    wsum = np.bincount(kcodes, weights=w, minlength=len(ukeys))
-    ukeys = np.asarray(ukeys, dtype=np.int64)
-    iT = ukeys % len(uT)
-    rest = ukeys // len(uT)
-    it = rest % len(ut)
-    ix = rest // len(ut)
+    nt, nT = len(ut), len(uT)
+    key = (cx * nt + ct) * nT + cT
+    space = len(ux) * nt * nT
+    if space <= max(4 * len(x), 1 << 22):
+        counts = np.bincount(key, minlength=space)
+        ukeys = np.flatnonzero(counts)
+        mapping = np.zeros(space, dtype=np.int64)
+        mapping[ukeys] = np.arange(len(ukeys))
+        inverse = mapping[key]
+    else:
+        codes, uk = pd.factorize(key, sort=True)
+        ukeys, inverse = np.asarray(uk, dtype=np.int64), codes.astype(np.int64)
+    return ukeys, inverse, (ux, ut, uT), (nt, nT)
+
+
+def make_design(x: FloatArray, tx: FloatArray, T: FloatArray, w: FloatArray) -> Design:
+    """Compress customers to unique (x, t_x, T) rows with summed weights (O(n)); the unique rows are
+    in sorted order, so the design does not depend on the order of the customers."""
+    ukeys, inverse, (ux, ut, uT), (nt, nT) = _row_keys(x, tx, T)
+    wsum = np.bincount(inverse, weights=w, minlength=len(ukeys))
     keep = wsum > 0
-    ix, it, iT, wsum = ix[keep], it[keep], iT[keep], wsum[keep]
+    ukeys, wsum = ukeys[keep], wsum[keep]
+    iT = ukeys % nT
+    rest = ukeys // nT
+    it, ix = rest % nt, rest // nt
     return Design(ux[ix], ut[it], uT[iT], wsum, Level(ux, ix), Level(ut, it), Level(uT, iT))
 
 
 def compress_rows(x: FloatArray, tx: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, np.ndarray]:
     """Unique (x, t_x, T) rows and, for every input row, the position of its unique row."""
-    cx, ux = _factorize(x)
-    ct, ut = _factorize(tx)
-    cT, uT = _factorize(T)
-    key = (cx * len(ut) + ct) * len(uT) + cT
-    inverse, ukeys = pd.factorize(key, sort=True)
-    ukeys = np.asarray(ukeys, dtype=np.int64)
-    iT = ukeys % len(uT)
-    rest = ukeys // len(uT)
-    return ux[rest // len(ut)], ut[rest % len(ut)], uT[iT], inverse
+    ukeys, inverse, (ux, ut, uT), (nt, nT) = _row_keys(x, tx, T)
+    rest = ukeys // nT
+    return ux[rest // nt], ut[rest % nt], uT[ukeys % nT], inverse
