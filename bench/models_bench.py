@@ -107,10 +107,10 @@ def main() -> None:
     bg = BetaGeo().fit(s)
     gg = GammaGamma().fit(s[s["frequency"] > 0])
 
+    from clientlens.models.scoring import predict_scores
+
     def score() -> None:
-        bg.p_alive(s)
-        bg.expected_purchases(90 / 7, s)
-        bg.expected_purchases(365 / 7, s)
+        predict_scores(bg, s, horizons=(90 / 7, 365 / 7))
         gg.expected_spend(s)
 
     t_score, _ = timed(score)

@@ -47,15 +47,20 @@ def clv(transaction_model: _Transactions, spend_model: _Spend, summary: Any, *, 
         raise ModelError(f"horizon_months must be a whole number >= 0, got {horizon_months!r}")
     if monthly_discount_rate <= -1:
         raise ModelError("monthly_discount_rate must be > -1")
+    from clientlens.models._data import compress_rows
+
     month = DAYS_PER_MONTH / unit_days(time_unit)
     spend = spend_model.expected_spend(summary)
-    total = np.zeros(len(spend))
-    prev = np.zeros(len(spend))
+    x, tx, T = frt_arrays(summary)
+    xu, txu, Tu, inverse = compress_rows(x, tx, T)  # one computation per distinct history
+    unique = pd.DataFrame({"frequency": xu, "recency": txu, "T": Tu})
+    total = np.zeros(len(xu))
+    prev = np.zeros(len(xu))
     for i in range(1, int(horizon_months) + 1):
-        cur = transaction_model.expected_purchases(i * month, summary)
+        cur = transaction_model.expected_purchases(i * month, unique)
         total += (cur - prev) / (1 + monthly_discount_rate) ** i
         prev = cur
-    return total * spend
+    return total[inverse] * spend
 
 
 def expected_next_order(transaction_model: _Transactions, summary: Any, as_of: Any, *,

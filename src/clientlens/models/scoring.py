@@ -127,13 +127,28 @@ def score_customers(transactions: Any, order_lines: Any, *, as_of: Any, settings
     return out[SCORE_COLUMNS]
 
 
+def predict_scores(transaction_model: TransactionModel, summary: Any, *, horizons: tuple[float, ...]
+                   ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """P(alive) and expected purchases for each horizon (in the summary's time unit), computed once
+    per distinct (frequency, recency, T) history and expanded to the summary's rows."""
+    from clientlens.models._data import compress_rows, frt_arrays
+
+    x, tx, T = frt_arrays(summary)
+    xu, txu, Tu, inverse = compress_rows(x, tx, T)
+    unique = pd.DataFrame({"frequency": xu, "recency": txu, "T": Tu})
+    alive = transaction_model.p_alive(unique)[inverse]
+    return alive, [transaction_model.expected_purchases(h, unique)[inverse] for h in horizons]
+
+
 def _fill_transaction_scores(out: pd.DataFrame, tm: TransactionModel, summary: pd.DataFrame, orders: pd.DataFrame,
                              cfg: ModelSettings, time_unit: str, as_of: Any) -> None:
     days = unit_days(time_unit)
     out["model"] = model_name(tm)
-    out["p_alive"] = tm.p_alive(summary)
-    out["expected_purchases_90d"] = tm.expected_purchases(cfg.short_horizon_days / days, summary)
-    out["expected_purchases_365d"] = tm.expected_purchases(cfg.long_horizon_days / days, summary)
+    alive, (short, long) = predict_scores(tm, summary, horizons=(cfg.short_horizon_days / days,
+                                                                 cfg.long_horizon_days / days))
+    out["p_alive"] = alive
+    out["expected_purchases_90d"] = short
+    out["expected_purchases_365d"] = long
     out["expected_next_order"] = expected_next_order(tm, summary, as_of, time_unit=time_unit).to_numpy()
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     spend_model: Any = None
