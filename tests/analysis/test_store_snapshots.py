@@ -63,7 +63,7 @@ def imported_store(store_engine, store_url, shop_files):  # type: ignore[no-unty
 
     settings = load_settings(search_cwd=False)
     for entity, name in (("customers", "customers"), ("products", "products"), ("orders", "orders"),
-                         ("order-lines", "order_lines")):
+                         ("order-lines", "order_lines"), ("interactions", "interactions"), ("feedback", "feedback")):
         report = import_file(store_engine, SHOP, entity, shop_files[name], settings=settings)
         assert report.rejected == 0, entity
     return store_engine, store_url
@@ -183,3 +183,23 @@ def test_analyze_store_mode_writes_and_replaces_a_snapshot(imported_store) -> No
     assert _count(engine, m.SnapshotLabel.__table__) == len(snap.labels)
     code, out = _cli(url, "status", "--format", "json")
     assert json.loads(out)["shops"][SHOP]["last_analysis"]["as_of"] == LATE
+
+
+def test_analyze_an_orders_only_shop_with_model_scores(store_engine, store_url, tmp_path: Path) -> None:
+    """The real CDNOW sample (orders only: no customers file, no lines) analysed from the store with
+    the model scores, which are stored beside the labels."""
+    from clientlens.datasets import load_cdnow_sample
+    from clientlens.ingest import import_file
+
+    path = tmp_path / "cdnow_sample.csv"
+    load_cdnow_sample().to_csv(path, index=False)
+    import_file(store_engine, "cdnow", "orders", path, settings=load_settings(search_cwd=False))
+    code, out = _cli(store_url, "analyze", "--shop", "cdnow", "--as-of", "1997-09-30")
+    assert code == 0, out
+    snap = load_snapshot(store_engine, "cdnow")
+    assert len(snap.features) == 2357
+    assert snap.scores is not None and len(snap.scores) == 2357
+    assert snap.scores["p_alive"].between(0, 1).all()
+    assert _count(store_engine, m.SnapshotScore.__table__) == 2357
+    assert set(snap.labels["taxonomy"]) >= {"rfm_segment", "revenue_tier", "lifecycle", "frequency", "value"}
+    assert "channel" not in set(snap.labels["taxonomy"])  # no channel in the CDNOW log
