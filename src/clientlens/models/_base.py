@@ -17,7 +17,7 @@ import pandas as pd
 
 from clientlens.errors import ModelError, NotFittedError
 from clientlens.models._data import Design, compress_rows, frt_arrays, make_design, weights_array
-from clientlens.models._optim import ValueAndGrad, minimise, penalised, standard_errors
+from clientlens.models._optim import ValueAndGrad, minimise, newton_refine, penalised, standard_errors
 
 #: Above this many distinct (x, t_x, T) rows, a fit first runs on times rounded to a coarse grid.
 COARSE_MIN_ROWS = 20_000
@@ -130,13 +130,17 @@ class TransactionModel(BaseModel):
         n = d.n_customers
         start = self._start(ds)
         if len(ds.x) > COARSE_MIN_ROWS:
-            # Warm start: the same likelihood with times rounded to 1/400 of the longest T has far
-            # fewer distinct rows; its optimum is within a few iterations of the exact one.
-            grid = float(ds.T.max()) / 400.0
+            # Warm start: the same likelihood with times rounded to 1/50 of the longest T has far
+            # fewer distinct rows; from its optimum, Newton steps with its Hessian reach the exact
+            # optimum in a few gradient evaluations on the full data.
+            grid = float(ds.T.max()) / 50.0
             coarse = make_design(ds.x, np.round(ds.tx / grid) * grid, np.round(ds.T / grid) * grid, ds.w)
             cvg: ValueAndGrad = penalised(lambda th: self._mean_nll(th, coarse), float(self.penalizer_coef))
-            start = minimise(cvg, start, n_obs=n, what=type(self).__name__, gtol=1e-6).params
+            cres = minimise(cvg, start, n_obs=n, what=type(self).__name__, gtol=1e-7)
+            start = cres.params
         vg: ValueAndGrad = penalised(lambda th: self._mean_nll(th, ds), float(self.penalizer_coef))
+        if len(ds.x) > COARSE_MIN_ROWS and cres.hessian is not None:
+            start = np.exp(newton_refine(vg, np.log(start), cres.hessian, gtol=self._gtol))
         res = minimise(vg, start, n_obs=n, what=type(self).__name__, gtol=self._gtol)
         params = res.params.copy()
         factor = np.ones(len(params))
