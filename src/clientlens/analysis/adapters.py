@@ -1,7 +1,6 @@
-"""Thin adapters over the layers below (features, models), found by name at run time.
-
-The features layer owns the feature table, the engine seam and the readers; the models layer owns
-the scores. These helpers call them and keep the analysis independent of their module layout.
+"""Thin adapters over the layers below: the feature table (``clientlens.features``) and the model
+scores (``clientlens.models.scoring.score_customers``, optional: guarded with importlib so the
+analysis runs without the models).
 """
 
 from __future__ import annotations
@@ -23,16 +22,6 @@ from clientlens.errors import ClientlensError, EngineError
 
 log = logging.getLogger(__name__)
 
-#: Where the feature-table function may live (module, function), first found wins.
-FEATURE_TABLE_CANDIDATES = (
-    ("clientlens.features", "customer_features"),
-    ("clientlens.features.customer", "customer_features"),
-    ("clientlens.features", "feature_table"),
-    ("clientlens.features", "customer_features"),
-    ("clientlens.features", "build_feature_table"),
-    ("clientlens.features.table", "feature_table"),
-    ("clientlens.features.customer", "feature_table"),
-)
 SCORING = ("clientlens.models.scoring", "score_customers")
 
 
@@ -78,12 +67,11 @@ def to_pandas(result: Any, engine: Any) -> pd.DataFrame:
 def feature_frame(engine: Any, tables: dict[str, ir.Table], *, as_of: date, home_country: str | None,
                   settings: Settings, shop: str | None = None) -> pd.DataFrame:
     """The feature table (one row per customer) computed by ``clientlens.features`` on ``engine``."""
-    fn = find_function(FEATURE_TABLE_CANDIDATES)
-    if fn is None:
-        raise EngineError("clientlens.features has no feature-table function yet (feature_table)")
-    result = call_with_accepted(fn, tables, as_of=as_of, home_country=home_country, settings=settings,
-                                engine=engine, shop=shop)
-    return to_pandas(result, engine)
+    from clientlens.features import customer_features
+
+    expr = customer_features(tables, as_of=as_of, home_country=home_country, settings=settings, shop=shop,
+                             engine=engine)
+    return to_pandas(expr, engine)
 
 
 def scoring_available() -> bool:
