@@ -66,7 +66,7 @@ TEMPLATES: dict[str, str] = {
     "frequency.monthly": ("monthly: a purchase every {ipi_mean_days:g} days on average (rule: at most "
                           "{monthly_max_days:g} days)"),
     "frequency.occasional": ("occasional: a purchase every {ipi_mean_days:g} days on average (rule: more "
-                             "than {monthly_max_days:g} days, or too few purchase days for weekly)"),
+                             "than {monthly_max_days:g} days)"),
     "value.high": ("high: spent {total_spend:,g}, {median_multiple:.3g}x the median customer "
                    "(rule: at least {high_from_median_multiple:g}x of {median_spend:,g})"),
     "value.medium": ("medium: spent {total_spend:,g}, {median_multiple:.3g}x the median customer "
@@ -90,9 +90,9 @@ TEMPLATES: dict[str, str] = {
     "lifecycle.loyal": ("loyal: {purchase_days:g} purchase days, one every {ipi_mean_days:g} days, and still "
                         "active (rule: at least {loyal_min_purchase_days:g} purchase days, at most "
                         "{loyal_max_interval_days:g} days apart)"),
-    "lifecycle.occasional": ("occasional: {purchase_days:g} purchase days and still active (rule: fewer than "
-                             "{loyal_min_purchase_days:g} purchase days or more than "
-                             "{loyal_max_interval_days:g} days apart)"),
+    "lifecycle.occasional": ("occasional: {purchase_days:g} purchase days, {ipi_mean_days:g} days apart on "
+                             "average, still active (rule: loyal needs at least {loyal_min_purchase_days:g} "
+                             "purchase days at most {loyal_max_interval_days:g} days apart)"),
     # geography
     "geography.domestic": "domestic: country {country} is the home country {home_country}",
     "geography.international": "international: country {country} is not the home country {home_country}",
