@@ -112,7 +112,7 @@ def load_file_frames(path: str | Path, engine: Any, *, settings: Settings, shop:
     for kind, file in files.items():
         if reader is not None:
             result = reader(file, kind, mapping=mapping if kind == "orders" else None, options=options,
-                            settings=settings)
+                            settings=settings, shop=shop)
             out.reads[kind] = result
             out.rejected += int(result.rejected)
             arrow[kind] = result.table

@@ -87,12 +87,11 @@ def _fetch(sa_engine: SAEngine, sql: str) -> pd.DataFrame:
 def _fetch_adbc(sa_engine: SAEngine, sql: str) -> pa.Table | None:
     url = sa_engine.url
     backend = url.get_backend_name()
+    # Not for SQLite: the ADBC driver links its own copy of SQLite, and two SQLite libraries opening
+    # one WAL database in one process break each other's POSIX locks ("disk I/O error", or worse,
+    # in a long-running server that also writes). SQLite is read through sqlite3 instead.
     try:
-        if backend == "sqlite" and url.database not in (None, "", ":memory:"):
-            import adbc_driver_sqlite.dbapi as driver
-
-            conn = driver.connect(url.database)
-        elif backend == "postgresql":
+        if backend == "postgresql":
             import adbc_driver_postgresql.dbapi as pg_driver
 
             uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -195,7 +194,8 @@ def _arrow(frame: pd.DataFrame, kind: str, extra: dict[str, pa.DataType] | None 
         elif pa.types.is_floating(field.type) or pa.types.is_integer(field.type):
             values = pd.to_numeric(values, errors="coerce")
         elif pa.types.is_string(field.type):
-            values = values.map(lambda v: None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
+            values = values.astype(object).map(
+                lambda v: None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
         cols[field.name] = pa.array(values.tolist() if pa.types.is_date(field.type) else values,
                                     type=field.type, from_pandas=True)
     return pa.table(cols, schema=pa.schema(fields))

@@ -68,10 +68,16 @@ def canonical_entity(entity: str) -> str:
 
 def read_table(path: str | Path, entity: str, *, mapping: Mapping | str | Path | dict[str, Any] | None = None,
                options: ParseOptions | dict[str, Any] | None = None, settings: Settings,
-               now: datetime | None = None) -> ReadResult:
-    """Read ``path`` as ``entity`` into the canonical analysis frame (COMMON.md), validated."""
+               now: datetime | None = None, shop: str | None = None) -> ReadResult:
+    """Read ``path`` as ``entity`` into the canonical analysis frame (COMMON.md), validated.
+
+    With ``shop``, its configured currency and time zone are the defaults (as on import).
+    """
     entity = canonical_entity(entity)
-    v, kept, rejections, _ = prepare(path, entity, mapping=mapping, options=options, settings=settings, now=now)
+    shop_cfg = settings.shop(shop) if shop else None
+    v, kept, rejections, _ = prepare(path, entity, mapping=mapping, options=options, settings=settings, now=now,
+                                     shop_currency=shop_cfg.currency if shop_cfg else None,
+                                     shop_timezone=shop_cfg.timezone if shop_cfg else None)
     frame = kept
     if entity in ID_DEFAULTS:  # rows without an id keep their derived key as id
         frame = frame.with_columns(pl.col("_key").alias(ID_DEFAULTS[entity]))

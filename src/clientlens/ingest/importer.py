@@ -76,15 +76,19 @@ def as_options(options: ParseOptions | dict[str, Any] | None) -> ParseOptions | 
 
 def prepare(path: str | Path, entity: str, *, mapping: Mapping | str | Path | dict[str, Any] | None,
             options: ParseOptions | dict[str, Any] | None, settings: Settings, now: datetime | None,
-            shop_currency: str | None = None) -> tuple[Validated, pl.DataFrame, pl.DataFrame, int]:
+            shop_currency: str | None = None, shop_timezone: str | None = None,
+            ) -> tuple[Validated, pl.DataFrame, pl.DataFrame, int]:
     """Read and validate: (validated, keyed rows to load, all rejections, exact repeats dropped).
 
     Amounts without a currency column are in ``--currency``, else the shop's configured currency
-    (``shop_currency``), else ``[ingest] default_currency``.
+    (``shop_currency``), else ``[ingest] default_currency``. Times without an offset are in the
+    file's ``timezone`` option, else the shop's time zone (``shop_timezone``), else UTC.
     """
     mp, opts = resolve_options(as_mapping(mapping), as_options(options))
     if opts.currency is None and shop_currency:
         opts = replace(opts, currency=shop_currency)
+    if opts.timezone is None and shop_timezone:
+        opts = replace(opts, timezone=shop_timezone)
     raw = read_source(path, opts)
     v = validate(raw, entity, mapping=mp, options=opts, settings=settings, now=now or utcnow())
     keyed = assign_keys(v.frame, entity)
@@ -152,7 +156,8 @@ def import_file(engine: Engine, shop: str, entity: str, path: str | Path, *,
     """
     now = now or utcnow()
     v, kept, rejections, n_same = prepare(path, entity, mapping=mapping, options=options,
-                                          settings=settings, now=now, shop_currency=settings.shop(shop).currency)
+                                          settings=settings, now=now, shop_currency=settings.shop(shop).currency,
+                                          shop_timezone=settings.shop(shop).timezone)
     report = ImportReport(file=v.source, entity=entity, shop=shop, read=v.read, layout=v.layout)
     with Session(engine) as session:
         shop_row = get_or_create_shop(session, shop, now=now)

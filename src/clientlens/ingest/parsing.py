@@ -144,18 +144,26 @@ def _parse_one(frame: pl.DataFrame, col: str, fmt: str) -> pl.DataFrame:
 
 
 def datetime_expr(col: str, values: pl.Series, date_format: str | None, timezone: str | None) -> pl.Expr:
-    """Parsed naive-UTC datetimes (null where unparseable) for the text column ``col``."""
+    """Parsed naive-UTC datetimes (null where unparseable) for the text column ``col``.
+
+    Values without an offset are local times in ``timezone`` (the file's ``[parse] timezone``, else the
+    shop's time zone), so a date-only order falls on the same day in the shop's calendar.
+    """
     if date_format:
         fmts: tuple[str, ...] = (date_format,)
     else:
         best = choose_format(values, DATE_FORMATS + DATETIME_FORMATS + TZ_FORMATS)
         fmts = (best, *[f for f in ISO_FAMILY if f != best]) if best in ISO_FAMILY else (best,)
     src = pl.col(col).str.strip_chars()
-    parsed = pl.coalesce([_to_dt(src, f) for f in fmts])
-    if timezone:
-        parsed = parsed.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null") \
-            .dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-    return parsed
+
+    def local(fmt: str) -> pl.Expr:
+        parsed = _to_dt(src, fmt)
+        if timezone and "%z" not in fmt:  # a value with its own offset keeps it
+            parsed = parsed.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null") \
+                .dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return parsed
+
+    return pl.coalesce([local(f) for f in fmts])
 
 
 def bool_expr(col: str) -> tuple[pl.Expr, pl.Expr]:
