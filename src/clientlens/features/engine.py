@@ -194,10 +194,12 @@ class SparkEngine(_BaseEngine):
         return self.con.table(name)
 
     def to_arrow(self, expr: ir.Table) -> pa.Table:
+        """Run ``expr`` as Spark SQL and collect the result straight to Arrow (no pandas on the way)."""
         sc = self.session.sparkContext
         sc.setJobGroup(SPARK_JOB_GROUP, "clientlens features", interruptOnCancel=False)
         try:
-            return self.con.to_pyarrow(expr)  # type: ignore[no-any-return]
+            frame = self.session.sql(self.con.compile(expr))
+            return _as_schema(frame.toArrow(), expr)
         except Exception as exc:
             raise EngineError(f"Spark failed to run the feature query: {exc}") from exc
 
@@ -207,6 +209,20 @@ class SparkEngine(_BaseEngine):
 
     def close(self) -> None:
         """Leave the (shared) Spark session running; callers stop it when they own it."""
+
+
+def _as_schema(table: pa.Table, expr: ir.Table) -> pa.Table:
+    """Spark's Arrow result cast to the expression's Ibis schema (e.g. int32 counts -> int64)."""
+    target = expr.schema().to_pyarrow()
+    if table.schema.equals(target, check_metadata=False):
+        return table
+    columns = []
+    for field in target:
+        col = table.column(field.name)
+        if pa.types.is_timestamp(col.type) and pa.types.is_timestamp(field.type) and col.type.tz != field.type.tz:
+            col = col.cast(pa.timestamp(col.type.unit)) if field.type.tz is None else col
+        columns.append(col.cast(field.type))
+    return pa.Table.from_arrays(columns, schema=target)
 
 
 def _spark_safe(data: pa.Table) -> pa.Table:
