@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from clientlens.api import schemas as s
@@ -110,13 +110,29 @@ def _sync_if_new(session: Session, settings: Settings, shop: m.Shop, cust: m.Cus
         conversations.sync(session, settings, shop)
 
 
+def merged_into(customer_pk: int) -> Any:
+    """External ids of the profiles merged into ``customer_pk``.
+
+    SQLite's statistics see a column that is NULL for nearly every row as useless to index and
+    scan the table (300 ms at 1M customers); the hint keeps the index.
+    """
+    return select(m.Customer.external_id).where(m.Customer.merged_into_id == customer_pk)
+
+
+def merged_from_ids(session: Session, customer_pk: int) -> list[str]:
+    if session.get_bind().dialect.name == "sqlite":
+        return list(session.scalars(text("SELECT external_id FROM customers INDEXED BY ix_customers_merged_into_id "
+                                         "WHERE merged_into_id = :pk"), {"pk": customer_pk}))
+    return list(session.scalars(merged_into(customer_pk)))
+
+
 def customer_360(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop,
                  customer_id: str) -> s.Customer360:
     cust = get_customer(session, shop.id, customer_id)
     _sync_if_new(session, settings, shop, cust)
     profile = {f: getattr(cust, f) for f in PROFILE_FIELDS}
     profile["customer_id"] = profile.pop("external_id")
-    merged_from = list(session.scalars(select(m.Customer.external_id).where(m.Customer.merged_into_id == cust.id)))
+    merged_from = merged_from_ids(session, cust.id)
     return s.Customer360(
         profile=profile,
         consents={ch: getattr(cust, f"consent_{ch}") for ch in CONSENT_CHANNELS},
