@@ -62,12 +62,33 @@ def gender(df: pd.DataFrame, ctx: LabelContext) -> list[pd.DataFrame]:
     ]
 
 
+#: Words inside a longer band name ("low income", "upper-middle"): checked in this order.
+INCOME_WORDS = (("middle", r"\b(?:mid|middle|medium|average|moyen|średni|sredni)\b"),
+                ("low", r"\b(?:low|lower|niski|faible)\b"),
+                ("high", r"\b(?:high|upper|top|wysoki|élevé|eleve)\b"))
+
+
+def _income_number(keys: pd.Series) -> pd.Series:
+    """A number in the band ("45000", "45k", "30-60k": the middle of a range), else NaN."""
+    text = keys.str.replace(r"(?<=\d)[\s,_](?=\d{3})", "", regex=True)
+    found = text.str.extractall(r"(\d+(?:\.\d+)?)\s*(k)?")
+    if found.empty:
+        return pd.Series(np.nan, index=keys.index)
+    value = found[0].astype(float) * np.where(found[1].fillna("") == "k", 1000.0, 1.0)
+    any_k = (found[1].fillna("") == "k").groupby(level=0).transform("any")
+    value = np.where(any_k & (value < 1000), value * 1000.0, value)
+    mean = pd.Series(value, index=found.index).groupby(level=0).mean()
+    return mean.reindex(keys.index)
+
+
 def income_band(df: pd.DataFrame, ctx: LabelContext) -> list[pd.DataFrame]:
     rules = ctx.rules.income_band
     keys = _keys(df["income_band"])
     mapped = keys.map(INCOME_SYNONYMS)
-    numeric = pd.to_numeric(keys.str.replace(r"[\s,_]", "", regex=True), errors="coerce")
-    numeric = numeric.where(mapped.isna())
+    for label_id, pattern in INCOME_WORDS:
+        hit = mapped.isna() & keys.str.contains(pattern, regex=True).fillna(False).astype(bool)
+        mapped = mapped.astype(object).where(~hit, label_id)
+    numeric = _income_number(keys).where(mapped.isna())
     by_number = pd.Series(np.where(numeric < rules.low_below, "low",
                                    np.where(numeric >= rules.high_from, "high", "middle")), index=df.index)
     has_number = numeric.notna()

@@ -46,6 +46,9 @@ TEMPLATES: dict[str, str] = {
     # psychology
     "psychology.price_conscious": ("price-conscious: {promo_item_share:.0%} of items bought on promotion "
                                    "(rule: at least {min_promo_share:.0%})"),
+    "psychology.price_conscious.orders": ("price-conscious: {promo_spend_share:.0%} of spend on discounted orders "
+                                          "over {orders:g} orders (rule: at least {min_promo_share:.0%} over "
+                                          "{min_orders:g} orders)"),
     "psychology.brand_loyal.category": ("brand-loyal: {top_category_share:.0%} of spend in one category over "
                                         "{orders:g} orders (rule: at least {min_top_category_share:.0%} "
                                         "over {min_orders:g} orders)"),

@@ -17,11 +17,15 @@ TAXONOMY = "psychology"
 def label(df: pd.DataFrame, ctx: LabelContext) -> list[pd.DataFrame]:
     rules = ctx.rules.psychology
     d = ctx.digits
-    items = df["items_per_order"].fillna(0) * df["orders"]
+    has_lines = df["items_per_order"].notna()
+    items = (df["items_per_order"] * df["orders"]).where(has_lines, 0.0)
     enough = (df["orders"] >= rules.min_orders) & (items >= rules.min_items)
     ids = df["customer_id"]
 
     price = enough & (df["promo_item_share"] >= rules.price_conscious_min_promo_share)
+    # without order lines, the share of spend on discounted orders stands in for the item share
+    by_orders = (~has_lines & ~price & (df["orders"] >= max(rules.min_orders, rules.min_items))
+                 & (df["promo_spend_share"] >= rules.price_conscious_min_promo_share))
     trend = enough & (df["new_arrival_share"] >= rules.trend_seeker_min_new_arrival_share)
     loyal_base = (enough & (df["orders"] >= rules.brand_loyal_min_orders)
                   & (items >= rules.brand_loyal_min_items))
@@ -33,6 +37,10 @@ def label(df: pd.DataFrame, ctx: LabelContext) -> list[pd.DataFrame]:
                     {"promo_item_share": df.loc[price, "promo_item_share"], "items": items[price],
                      "min_promo_share": rules.price_conscious_min_promo_share, "min_items": rules.min_items},
                     digits=d),
+        make_labels(ids[by_orders], TAXONOMY, "price_conscious", "psychology.price_conscious.orders",
+                    {"promo_spend_share": df.loc[by_orders, "promo_spend_share"], "orders": df.loc[by_orders, "orders"],
+                     "min_promo_share": rules.price_conscious_min_promo_share,
+                     "min_orders": max(rules.min_orders, rules.min_items)}, digits=d),
         make_labels(ids[by_category], TAXONOMY, "brand_loyal", "psychology.brand_loyal.category",
                     {"top_category_share": df.loc[by_category, "top_category_share"],
                      "orders": df.loc[by_category, "orders"],
