@@ -110,6 +110,20 @@ def _versions(engine_name: str) -> dict[str, str]:
     return out
 
 
+def _bring(obj: Any, engine: Any) -> Any:
+    """An Ibis table bound to another backend is executed to Arrow so that ``engine`` can use it;
+    frames, unbound tables (memtables) and the engine's own tables pass through."""
+    if not isinstance(obj, ir.Table):
+        return obj
+    try:
+        backend = obj._find_backend(use_default=False)
+    except Exception:  # unbound (a memtable): every backend can run it
+        return obj
+    if backend is getattr(engine, "con", None):
+        return obj
+    return obj.to_pyarrow()
+
+
 def run_analysis(frames: Mapping[str, Any], *, shop: str = "default", as_of: date | None = None,
                  settings: Settings | None = None, engine: str | Any = "duckdb", scores: bool = True,
                  progress: ProgressCallback | None = None) -> Snapshot:
@@ -135,7 +149,7 @@ def run_analysis(frames: Mapping[str, Any], *, shop: str = "default", as_of: dat
     eng = make_engine(engine, settings) if isinstance(engine, str) else engine
     try:
         with steps.step("read"):
-            tables = register_frames(eng, {k: v for k, v in frames.items() if v is not None})
+            tables = register_frames(eng, {k: _bring(v, eng) for k, v in frames.items() if v is not None})
             if as_of is None:
                 as_of = default_as_of(tables["orders"], timezone=shop_cfg.timezone, engine=eng)
                 if as_of is None:
