@@ -175,3 +175,31 @@ def test_shop_defaults(small_shop) -> None:  # type: ignore[no-untyped-def]
     assert default_as_of(small_shop["orders"]) == last.date()
     late = small_shop["orders"].assign(order_date=pd.Timestamp("2024-08-31 23:30"))
     assert default_as_of(late, timezone=TZ) == dt.date(2024, 9, 1)
+
+
+def test_generated_sample_shop_features_match_pandas(settings) -> None:  # type: ignore[no-untyped-def]
+    from clientlens.datasets.generator import generate_shop
+
+    shop = generate_shop(300, seed=5)
+    frames = {k: getattr(shop, k) for k in ("customers", "orders", "order_lines", "products", "interactions",
+                                            "feedback")}
+    as_of = dt.date(2025, 11, 30)
+    f = features_to_pandas(customer_features(frames, as_of=as_of, home_country="PL", settings=settings)
+                           .to_pyarrow()).set_index("customer_id")
+    cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    o = shop.orders[shop.orders["order_date"] < cutoff]
+    known = set(shop.customers.loc[shop.customers["created_at"] < cutoff, "customer_id"]) | set(o["customer_id"])
+    assert set(f.index) == known and len(known) < 300  # customers created after the as-of date are not in
+    done = o[~o["status"].isin(["returned", "cancelled"])]
+    g = done.groupby("customer_id")
+    _close(f["orders"], g.size().reindex(f.index, fill_value=0))
+    _close(f["recency_days"], (pd.Timestamp(as_of) - g["order_date"].max().dt.normalize()).dt.days)
+    _close(f["total_spend"], g["total"].sum().reindex(f.index, fill_value=0.0))
+    _close(f["return_rate"], o.groupby("customer_id")["status"].apply(lambda s: s.isin(["returned", "cancelled"])
+                                                                       .mean()))
+    lines = shop.order_lines.merge(done[["order_id", "customer_id"]], on="order_id")
+    _close(f["promo_item_share"], lines.groupby("customer_id")["discount"].apply(lambda d: (d > 0).mean()))
+    age = (pd.Timestamp(as_of) - done["order_date"].dt.normalize()).dt.days
+    last = done["total"].where(age < 90, 0.0).groupby(done["customer_id"]).sum()
+    prev = done["total"].where((age >= 90) & (age < 180), 0.0).groupby(done["customer_id"]).sum()
+    _close(f["spend_trend"], ((last - prev) / prev).where(prev > 0))

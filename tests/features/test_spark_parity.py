@@ -15,8 +15,6 @@ from clientlens.datasets import load_cdnow_master, load_cdnow_sample
 from clientlens.features import DuckDBEngine, SparkEngine, customer_features, features_to_pandas, rfm_summary
 from clientlens.features.engine import SPARK_JOB_GROUP
 
-from .conftest import AS_OF
-
 pytestmark = pytest.mark.spark
 
 
@@ -56,9 +54,16 @@ def test_cdnow_features_equal_on_spark_and_spark_ran_jobs(spark_session: Any) ->
     assert all(tracker.getJobInfo(j).status in ("SUCCEEDED", "RUNNING") for j in jobs)
 
 
-def test_small_shop_features_equal_on_spark(small_shop: dict[str, pd.DataFrame], spark_session: Any) -> None:
-    ref, got, eng = _both(small_shop, spark_session, as_of=AS_OF, home_country="PL", timezone="Europe/Warsaw")
-    assert len(got) == 300
+def test_sample_shop_features_equal_on_spark(spark_session: Any) -> None:
+    from clientlens.datasets.generator import generate_shop
+
+    shop = generate_shop(400, seed=3)
+    frames = {k: getattr(shop, k) for k in ("customers", "orders", "order_lines", "products", "interactions",
+                                            "feedback")}
+    as_of = shop.orders["order_date"].max().date()
+    ref, got, eng = _both(frames, spark_session, as_of=as_of, home_country="PL", timezone="Europe/Warsaw")
+    assert len(got) == 400
+    assert got["orders"].sum() > 0 and got["dominant_channel"].notna().any()
     _assert_same(ref, got)
     assert eng.job_ids()
 
