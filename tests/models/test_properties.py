@@ -148,3 +148,15 @@ def test_predictions_per_distinct_history_equal_row_by_row(cdnow_summary: pd.Dat
     packed = (m.p_alive(s), m.expected_purchases(39.0, s), m.prob_purchases(1, 10.0, s))
     for a, b in zip(rows, packed, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("model", [BetaGeo, ModifiedBetaGeo, ParetoNBD])
+def test_warm_start_of_large_bases_reaches_the_same_optimum(cdnow_summary: pd.DataFrame, model: type,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import clientlens.models._base as base
+
+    direct = model().fit(cdnow_summary)
+    monkeypatch.setattr(base, "COARSE_MIN_ROWS", 100)  # CDNOW has ~1,500 distinct histories
+    warm = model().fit(cdnow_summary)
+    assert warm.params_ == pytest.approx(direct.params_, rel=1e-5)
+    assert warm.log_likelihood_ == pytest.approx(direct.log_likelihood_, abs=1e-6)
