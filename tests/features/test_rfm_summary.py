@@ -127,6 +127,13 @@ def test_invariants_raise_clear_errors(cdnow: pd.DataFrame) -> None:
     nulls.loc[nulls.index[0], "customer_id"] = None
     with pytest.raises(InputError, match="1 row.*'customer_id'"):
         rfm_summary(nulls)
+    no_date = cdnow.head(5).copy()
+    no_date.loc[no_date.index[1:3], "order_date"] = pd.NaT
+    for end in (None, OBS_END):  # with and without the pre-pass over the dates
+        with pytest.raises(InputError, match="2 row.*no date in column 'order_date'"):
+            rfm_summary(no_date, observation_end=end)
+    with pytest.raises(InputError, match="calibration_end 1996-06-30 is before the first transaction"):
+        rfm_summary(cdnow, observation_end="1996-12-31", calibration_end="1996-06-30")
     with pytest.raises(InputError, match="no completed transactions"):
         rfm_summary(cdnow.head(0))
     with pytest.raises(InputError, match="expected a pandas"):

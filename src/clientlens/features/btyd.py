@@ -129,34 +129,44 @@ def rfm_summary(
         day=day_number(table[time_col]),
         amount=table[amount_col].cast("float64"),
     )
-    bounds = _bounds(tx, run, time_col=time_col)
-    obs_day = bounds["max_day"] if observation_end is None else to_epoch_day(
-        observation_end, what="observation_end")
-    if obs_day < bounds["min_day"]:
+    if observation_end is None:  # the last day is needed first: one pass over the dates
+        bounds: dict[str, int] | None = _bounds(tx, run, time_col=time_col)
+        obs_day = bounds["max_day"]  # type: ignore[index]
+    else:  # no pre-pass: problems show in the result and are diagnosed then
+        bounds = None
+        obs_day = to_epoch_day(observation_end, what="observation_end")
+    cal_day = None if calibration_end is None else to_epoch_day(calibration_end, what="calibration_end")
+    if cal_day is not None and cal_day >= obs_day:
         raise InputError(
-            f"observation_end {_from_epoch_day(obs_day)} is before the first transaction "
-            f"({_from_epoch_day(bounds['min_day'])}); nothing to summarise"
+            f"calibration_end {_from_epoch_day(cal_day)} must be before observation_end "
+            f"{_from_epoch_day(obs_day)}"
         )
-    cal_day: int | None = None
-    if calibration_end is not None:
-        cal_day = to_epoch_day(calibration_end, what="calibration_end")
-        if cal_day < bounds["min_day"]:
-            raise InputError(
-                f"calibration_end {_from_epoch_day(cal_day)} is before the first transaction "
-                f"({_from_epoch_day(bounds['min_day'])})"
-            )
-        if cal_day >= obs_day:
-            raise InputError(
-                f"calibration_end {_from_epoch_day(cal_day)} must be before observation_end "
-                f"{_from_epoch_day(obs_day)}"
-            )
-    expr = summary_expr(tx, obs_day=obs_day, cal_day=cal_day, days_per_unit=days_per_unit)
+    expr = summary_expr(tx, obs_day=obs_day, cal_day=cal_day, days_per_unit=days_per_unit,
+                        track_null_days=bounds is None)
     out = run(expr.order_by("customer_id")).to_pandas()
-    if len(out) and out["customer_id"].isna().iloc[-1]:  # nulls sort last
+    if "null_days" in out:
+        if out["null_days"].sum():
+            _bounds(tx, run, time_col=time_col)  # raises, counting the rows without a date
+        out = out.drop(columns="null_days")
+    if out.empty:
+        _explain_empty(tx, run, time_col=time_col, obs_day=obs_day, cal_day=cal_day)
+    if out["customer_id"].isna().iloc[-1]:  # nulls sort last
         nulls = tx.filter(tx.customer_id.isnull())
         n_null = run(nulls.aggregate(n=nulls.count())).to_pylist()[0]["n"]
         raise InputError(f"transactions: {n_null} row(s) have no value in column {customer_col!r}")
     return out.set_index("customer_id")
+
+
+def _explain_empty(tx: ir.Table, run: Callable[[ir.Table], pa.Table], *, time_col: str, obs_day: int,
+                   cal_day: int | None) -> None:
+    """Raise the reason why no customer is in the summary."""
+    bounds = _bounds(tx, run, time_col=time_col)
+    first = _from_epoch_day(bounds["min_day"])
+    if cal_day is not None and cal_day < bounds["min_day"]:
+        raise InputError(f"calibration_end {_from_epoch_day(cal_day)} is before the first transaction ({first})")
+    raise InputError(
+        f"observation_end {_from_epoch_day(obs_day)} is before the first transaction ({first}); nothing to summarise"
+    )
 
 
 def _bounds(tx: ir.Table, run: Callable[[ir.Table], pa.Table], *, time_col: str) -> dict[str, int]:
@@ -176,21 +186,31 @@ def _bounds(tx: ir.Table, run: Callable[[ir.Table], pa.Table], *, time_col: str)
     return {"min_day": int(row["min_day"]), "max_day": int(row["max_day"])}
 
 
-def summary_expr(tx: ir.Table, *, obs_day: int, cal_day: int | None, days_per_unit: float) -> ir.Table:
+def summary_expr(tx: ir.Table, *, obs_day: int, cal_day: int | None, days_per_unit: float,
+                 track_null_days: bool = False) -> ir.Table:
     """The summary as an Ibis expression over ``tx`` (columns ``customer_id``, ``day``, ``amount``).
 
-    ``day`` is an integer day number; ``obs_day`` / ``cal_day`` are day numbers too.
+    ``day`` is an integer day number; ``obs_day`` / ``cal_day`` are day numbers too. With
+    ``track_null_days`` rows without a day are kept as a null-day group and counted in an extra
+    ``null_days`` column (the other figures of such a customer are then meaningless).
     """
     end_day = obs_day if cal_day is None else cal_day
-    kept = tx.filter(tx.day <= obs_day)
+    keep = tx.day <= obs_day
+    kept = tx.filter(tx.day.isnull() | keep if track_null_days else keep)
     daily = kept.group_by(["customer_id", "day"]).aggregate(spend=kept.amount.sum())
-    cal = daily.filter(daily.day <= end_day) if cal_day is not None else daily
+    if cal_day is not None:
+        in_cal = daily.day <= end_day
+        cal = daily.filter(daily.day.isnull() | in_cal if track_null_days else in_cal)
+    else:
+        cal = daily
+    extra = {"null_days": cal.day.isnull().cast("int64").sum()} if track_null_days else {}
     per = cal.group_by("customer_id").aggregate(
         first_day=cal.day.min(),
         last_day=cal.day.max(),
-        n_days=cal.count(),
+        n_days=cal.day.count(),
         total_spend=cal.spend.sum(),
         first_spend=cal.spend.argmin(cal.day),
+        **extra,
     )
     repeat = per.n_days - 1
     repeat_spend = per.total_spend.fill_null(0) - per.first_spend.fill_null(0)
@@ -200,6 +220,7 @@ def summary_expr(tx: ir.Table, *, obs_day: int, cal_day: int | None, days_per_un
         recency=(per.last_day - per.first_day).cast("float64") / days_per_unit,
         T=(ibis.literal(end_day) - per.first_day).cast("float64") / days_per_unit,
         monetary_value=ibis.ifelse(repeat > 0, repeat_spend / repeat.cast("float64"), 0.0),
+        **({"null_days": per.null_days} if track_null_days else {}),
     )
     if cal_day is None:
         return summary
