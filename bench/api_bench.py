@@ -389,7 +389,8 @@ def write_doc(results: dict[str, dict[str, dict[str, Any]]], args: argparse.Name
                          f"{r['p99']:.1f} | {r['p99'] / base:.1f} | {r['errors']} / {r['requests']} |")
     block = "\n".join(lines)
     text = DOC.read_text("utf-8") if DOC.exists() else "# API\n\n<!-- bench:start -->\n<!-- bench:end -->\n"
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    suffix = "" if args.rate == 200 else f"-{args.rate:g}"
+    start, end = f"<!-- bench{suffix}:start -->", f"<!-- bench{suffix}:end -->"
     if start in text and end in text and not args.quick:
         text = text.split(start)[0] + start + "\n" + block + "\n" + end + text.split(end, 1)[1]
         DOC.write_text(text, "utf-8")
