@@ -58,7 +58,8 @@ def build_store(engine: Engine, *, customers: int | None = None, users: bool = T
         s.flush()
         custs: dict[str, m.Customer] = {}
         for n, cid in enumerate(ids):
-            name = f"{FIRST[n % len(FIRST)]} {LAST[(n // len(FIRST)) % len(LAST)]} {cid}"
+            first, last = FIRST[n % len(FIRST)], LAST[(n // len(FIRST)) % len(LAST)]
+            name = f"{last} {first}" if LANGS[n % 4] == "vi" else f"{first} {last}"  # Vietnamese: family name first
             c = m.Customer(shop_id=shop.id, external_id=cid, name=name, email=f"buyer{cid}@mail.test",
                            email_norm=f"buyer{cid}@mail.test", phone=f"+1555{int(cid):07d}",
                            country=("US", "VN", "PL", "FR")[n % 4], city=("Boston", "Hanoi", "Kraków", "Lyon")[n % 4],

@@ -61,6 +61,13 @@ class I18n:
         text = translations(self.lang).gettext(message)
         return text % kwargs if kwargs else text
 
+    @property
+    def d3_format_locale(self) -> dict[str, Any]:
+        """Number format of the locale for the charts (d3-format locale definition used by Vega)."""
+        symbols = self.locale.number_symbols.get("latn", self.locale.number_symbols)
+        return {"decimal": symbols["decimal"], "thousands": symbols["group"], "grouping": [3],
+                "currency": ["", ""], "percent": "%"}
+
     def word(self, value: str | None) -> str:
         """A data value (status, role, channel, action...) in this language, readable when untranslated."""
         if not value:

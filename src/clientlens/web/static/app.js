@@ -8,7 +8,10 @@
       var src = document.getElementById(el.dataset.spec);
       if (!src) { return; }
       var spec = JSON.parse(src.textContent);
-      vegaEmbed(el, spec, { actions: false, renderer: "svg" }).then(function () {
+      var options = { actions: false, renderer: "svg" };
+      var numbers = document.documentElement.dataset.numberLocale;
+      if (numbers) { options.formatLocale = JSON.parse(numbers); }
+      vegaEmbed(el, spec, options).then(function () {
         el.dataset.rendered = "1";
       }).catch(function (err) {
         el.dataset.rendered = "error";
