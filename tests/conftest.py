@@ -11,6 +11,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,3 +98,26 @@ def spark_available() -> bool:
         need(False, "Spark tests need pyspark (pip install clientlens[spark])")
     need(shutil.which("java") is not None, "Spark tests need Java 17 on PATH")
     return True
+
+
+@pytest.fixture(scope="session")
+def spark_session(spark_available: bool) -> Iterator[Any]:
+    """One local Spark session for the whole test run (2 shuffle partitions, tuned for tiny data)."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]").appName("clientlens-tests")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "1g")
+        .config("spark.ui.showConsoleProgress", "false")
+        # tiny test data: compiling whole-stage code and re-planning cost more than they save
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.adaptive.enabled", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,26 +80,3 @@ def make_small_shop(seed: int = 7, n_customers: int = 300) -> dict[str, pd.DataF
 @pytest.fixture(scope="session")
 def small_shop() -> dict[str, pd.DataFrame]:
     return make_small_shop()
-
-
-@pytest.fixture(scope="session")
-def spark_session(spark_available: bool) -> Iterator[Any]:
-    """One local Spark session for the whole test run (2 shuffle partitions, tuned for tiny data)."""
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]").appName("clientlens-tests")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", "1g")
-        .config("spark.ui.showConsoleProgress", "false")
-        # tiny test data: compiling whole-stage code and re-planning cost more than they save
-        .config("spark.sql.codegen.wholeStage", "false")
-        .config("spark.sql.adaptive.enabled", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
