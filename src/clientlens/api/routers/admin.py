@@ -78,6 +78,8 @@ def create_token(db: DbDep, body: s.TokenCreate, who: UserAdmin) -> s.TokenCreat
 def revoke_token(db: DbDep, token_id: Id, who: UserAdmin) -> s.Message:
     """Revoke a token (audited)."""
     auth.revoke_token(db, token_id, actor=who.actor)
+    db.commit()
+    auth.forget_tokens()  # again after the commit: no request can have cached the token as valid meanwhile
     return s.Message(message="revoked")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -90,14 +91,53 @@ def revoke_token(session: Session, token_id: int, *, actor: str) -> None:
         raise NotFoundError(f"API token {token_id} does not exist")
     tok.revoked_at = utcnow()
     audit(session, actor, "token_revoked", target=tok.name)
+    forget_tokens()
 
 
-def principal_from_token(session: Session, token: str) -> Principal | None:
-    tok = session.scalar(select(am.ApiToken).where(am.ApiToken.token_hash == token_digest(token),
-                                                   am.ApiToken.revoked_at.is_(None)))
-    if tok is None:
-        return None
-    return Principal(name=tok.name, role=tok.role, kind="token")
+# token digest -> (monotonic time of the lookup, principal or None); see principal_from_token.
+_TOKENS: dict[tuple[str, str], tuple[float, Principal | None]] = {}
+TOKEN_CACHE_SECONDS = 5.0
+_TOKEN_CACHE_MAX = 10_000
+
+
+def forget_tokens() -> None:
+    """Drop the token cache (after a revocation, so it takes effect at once in this process)."""
+    _TOKENS.clear()
+
+
+NOT_CACHED = Principal(name="", role="", kind="none")  # cached_principal's "ask the store"
+
+
+def cached_principal(session: Session, token: str, *, cache_seconds: float = TOKEN_CACHE_SECONDS) -> Principal | None:
+    """The cached answer of ``principal_from_token`` (no I/O), or ``NOT_CACHED``."""
+    hit = _TOKENS.get((str(getattr(session.get_bind(), "url", "")), token_digest(token)))
+    if hit is not None and time.monotonic() - hit[0] < cache_seconds:
+        return hit[1]
+    return NOT_CACHED
+
+
+def principal_from_token(session: Session, token: str, *, cache_seconds: float = TOKEN_CACHE_SECONDS) -> Principal | None:
+    """The principal of a bearer token, or None for an unknown or revoked one.
+
+    Lookups are cached in the process for ``cache_seconds`` (keyed by the store and the token's
+    SHA-256, never the token), valid and invalid answers alike, so an API client does not cost a query per request.
+    A revocation through this process (API or web) clears the cache at once; one made by another
+    process (``clientlens tokens revoke``) takes effect within ``cache_seconds``.
+    """
+    digest = token_digest(token)
+    key = (str(getattr(session.get_bind(), "url", "")), digest)
+    now = time.monotonic()
+    hit = _TOKENS.get(key)
+    if hit is not None and now - hit[0] < cache_seconds:
+        return hit[1]
+    row = session.execute(select(am.ApiToken.name, am.ApiToken.role).where(
+        am.ApiToken.token_hash == digest, am.ApiToken.revoked_at.is_(None))).first()
+    principal = None if row is None else Principal(name=row.name, role=row.role, kind="token")
+    if cache_seconds > 0:
+        if len(_TOKENS) >= _TOKEN_CACHE_MAX:
+            _TOKENS.clear()
+        _TOKENS[key] = (now, principal)
+    return principal
 
 
 def principal_from_session(session: Session, cookie: str) -> Principal | None:

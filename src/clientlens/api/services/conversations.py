@@ -7,6 +7,8 @@ inbound message reopens a resolved conversation (care's rule).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,7 +24,8 @@ from clientlens.store.repository import utcnow
 STATUSES = ("new", "open", "waiting_on_customer", "resolved")
 
 
-def _read(conv: Conversation, ext: str, name: str | None) -> s.ConversationRead:
+def _read(conv: Any, ext: str, name: str | None) -> s.ConversationRead:
+    """A conversation (ORM object or a row with the same column names) as the API shows it."""
     now = utcnow()
     breached = bool(conv.first_response_due and conv.first_response_at is None and conv.status != "resolved"
                     and conv.first_response_due < now)
@@ -98,3 +101,6 @@ def assign(session: Session, shop: m.Shop, conversation_id: int, assignee: str |
 def resolve(session: Session, settings: Settings, shop: m.Shop, conversation_id: int) -> s.ConversationDetail:
     care_inbox.resolve(session, shop.name, conversation_id, settings=settings)
     return detail(session, shop, conversation_id)
+
+
+read = _read

@@ -3,6 +3,7 @@ conversations."""
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from functools import lru_cache
@@ -14,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from clientlens.api import schemas as s
 from clientlens.api.config import WebSettings
-from clientlens.api.services import conversations
-from clientlens.api.services.customers import customer_labels, prediction
+from clientlens.api.services import conversations, fast360
 from clientlens.api.services.snapshots import current_snapshot
 from clientlens.care.facts import CustomerFacts
 from clientlens.config import Settings
@@ -126,22 +126,71 @@ def merged_from_ids(session: Session, customer_pk: int) -> list[str]:
     return list(session.scalars(merged_into(customer_pk)))
 
 
+_CARE: dict[int, tuple[Settings, Any]] = {}
+
+
+def _care(settings: Settings) -> Any:
+    """``care_settings(settings)``, validated once per settings object."""
+    from clientlens.care.config import care_settings
+
+    hit = _CARE.get(id(settings))
+    if hit is None or hit[0] is not settings:
+        if len(_CARE) > 16:
+            _CARE.clear()
+        hit = _CARE[id(settings)] = (settings, care_settings(settings))
+    return hit[1]
+
+
+def _label_read(r: Any) -> s.LabelRead:
+    try:
+        figures = json.loads(r.figures) if r.figures else {}
+    except ValueError:
+        figures = {}
+    return s.LabelRead(taxonomy=r.taxonomy, label=r.label, rule_id=r.rule_id,
+                       figures=figures if isinstance(figures, dict) else {}, text=r.text)
+
+
+def _prediction(data: fast360.CustomerData, customer_id: str) -> s.PredictionRead | None:
+    row = data.score
+    if row is None or data.snapshot is None:
+        return None
+    products = json.loads(row.next_products) if row.next_products else []
+    return s.PredictionRead(customer_id=customer_id, model=row.model, p_alive=row.p_alive,
+                            expected_purchases_90d=row.expected_purchases_90d,
+                            expected_purchases_365d=row.expected_purchases_365d, clv=row.clv,
+                            expected_next_order=row.expected_next_order,
+                            next_products=products if isinstance(products, list) else [], as_of=data.snapshot.as_of)
+
+
 def customer_360(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop,
                  customer_id: str) -> s.Customer360:
+    """The whole 360 of one customer: each table read once with Core (see ``fast360``), no ORM hydration
+    beyond the customer itself; the same answer as the care layer's timeline, loyalty and playbooks."""
+    from clientlens.care.playbooks import actions_for
+
     cust = get_customer(session, shop.id, customer_id)
     _sync_if_new(session, settings, shop, cust)
+    data = fast360.load(session, shop.id, cust.id, cust.external_id)
     profile = {f: getattr(cust, f) for f in PROFILE_FIELDS}
     profile["customer_id"] = profile.pop("external_id")
-    merged_from = merged_from_ids(session, cust.id)
+    events = [s.TimelineEvent(at=e.at, kind=e.kind, summary=e.summary,
+                              data={k: v for k, v in e.details.items() if isinstance(v, str | int | float | bool | None)})
+              for e in data.events]
+    events.sort(key=lambda e: e.at, reverse=True)
+    care = _care(settings)
+    status = fast360.loyalty(data, shop.id, cust.id, care, utcnow().date())
+    acts = actions_for(cust, fast360.facts(session, data), _playbook(care.playbook), status)
+    convs = sorted((c for c in data.conversations if c.shop_id == shop.id), key=lambda c: c.last_message_at,
+                   reverse=True)
     return s.Customer360(
         profile=profile,
         consents={ch: getattr(cust, f"consent_{ch}") for ch in CONSENT_CHANNELS},
-        labels=customer_labels(session, shop, cust.external_id),
-        prediction=prediction(session, shop, cust.external_id),
-        timeline=timeline(session, shop, cust, cfg.timeline_limit),
-        next_best_action=next_best_action(session, settings, shop, cust),
-        conversations=conversations.of_customer(session, shop, cust.id),
-        merged_from=merged_from,
+        labels=[_label_read(r) for r in data.labels],
+        prediction=_prediction(data, cust.external_id),
+        timeline=events[:cfg.timeline_limit],
+        next_best_action=_action(acts[0]) if acts else None,
+        conversations=[conversations.read(c, cust.external_id, cust.name) for c in convs],
+        merged_from=merged_from_ids(session, cust.id),
     )
 
 

@@ -7,10 +7,11 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy.orm import Session
 
 from clientlens.api import schemas as s
 from clientlens.api.services.snapshots import current_snapshot
@@ -71,8 +72,20 @@ def _decode(cursor: str) -> list[Any]:
 
 
 def snapshot_id(session: Session, shop_id: int) -> int | None:
-    snap = current_snapshot(session, shop_id)
-    return snap.id if snap else None
+    """The id of the shop's latest snapshot (as ``latest_snapshot`` picks it), without loading the row."""
+    memo: dict[int, m.Snapshot | None] = session.info.get("clientlens_latest_snapshot", {})
+    if shop_id in memo:
+        snap = memo[shop_id]
+        return snap.id if snap else None
+    t = m.Snapshot.__table__
+    return session.connection().execute(select(t.c.id).where(t.c.shop_id == shop_id)  # type: ignore[no-any-return]
+                                        .order_by(t.c.as_of.desc()).limit(1)).scalar()
+
+
+@lru_cache(maxsize=32)
+def _alias(table: str, name: str) -> Any:
+    """A named alias of a table, made once (making one copies every column)."""
+    return m.Base.metadata.tables[table].alias(name)
 
 
 def _filtered(session: Session, shop: m.Shop, f: CustomerFilter, snap: int | None) -> tuple[Any, Any, Any, Any]:
@@ -81,35 +94,35 @@ def _filtered(session: Session, shop: m.Shop, f: CustomerFilter, snap: int | Non
     With a label filter the id column is the label row's customer id, so the page is read in index
     order (snapshot, taxonomy, label, customer) and stops after one page, even at 1M customers.
     """
-    score = aliased(m.SnapshotScore)
-    key: Any = m.Customer.external_id
-    c = m.Customer
-    # Plain columns, not ORM entities: a page of 50 rows stays cheap to build.
+    # Core tables and aliases, not ORM entities: building the statement (every request) and reading
+    # a page of 50 rows stay cheap.
+    c = m.Customer.__table__.c
+    score = _alias("snapshot_scores", "score")
+    key: Any = c.external_id
+    snap_id = snap if snap is not None else -1
     query = select(c.external_id, c.name, c.email, c.country, c.city, c.language, c.preferred_channel, c.kind,
-                   c.created_at, score.clv, score.p_alive, score.expected_purchases_365d,
+                   c.created_at, score.c.clv, score.c.p_alive, score.c.expected_purchases_365d,
                    ).where(c.shop_id == shop.id, c.merged_into_id.is_(None))
-    query = query.outerjoin(score, and_(score.snapshot_id == (snap if snap is not None else -1),
-                                        score.customer_id == m.Customer.external_id))
-    for tax, label in f.labels:
-        lab = aliased(m.SnapshotLabel)
-        query = query.join(lab, and_(lab.snapshot_id == (snap if snap is not None else -1), lab.taxonomy == tax,
-                                     lab.label == label, lab.customer_id == m.Customer.external_id))
-        if key is m.Customer.external_id:
-            key = lab.customer_id
+    query = query.outerjoin(score, and_(score.c.snapshot_id == snap_id, score.c.customer_id == c.external_id))
+    for i, (tax, label) in enumerate(f.labels):
+        lab = _alias("snapshot_labels", f"label_{i}")
+        query = query.join(lab, and_(lab.c.snapshot_id == snap_id, lab.c.taxonomy == tax, lab.c.label == label,
+                                     lab.c.customer_id == c.external_id))
+        if i == 0:
+            key = lab.c.customer_id
     if f.country:
-        query = query.where(m.Customer.country == f.country.upper())
+        query = query.where(c.country == f.country.upper())
     if f.channel:
-        query = query.where(m.Customer.preferred_channel == f.channel)
+        query = query.where(c.preferred_channel == f.channel)
     for name, low in f.score_min.items():
-        query = query.where(getattr(score, name) >= low)
+        query = query.where(score.c[name] >= low)
     for name, high in f.score_max.items():
-        query = query.where(getattr(score, name) <= high)
+        query = query.where(score.c[name] <= high)
     if f.q:
-        text = f.q.strip()
-        query = query.where(or_(m.Customer.external_id == text, m.Customer.email_norm == text.lower(),
-                                m.Customer.name.ilike(f"%{text}%")))
-    sort_col = getattr(score, f.sort) if f.sort in SCORE_SORTS else (
-        key if f.sort == "customer_id" else getattr(m.Customer, f.sort))
+        needle = f.q.strip()
+        query = query.where(or_(c.external_id == needle, c.email_norm == needle.lower(),
+                                c.name.ilike(f"%{needle}%")))
+    sort_col = score.c[f.sort] if f.sort in SCORE_SORTS else (key if f.sort == "customer_id" else c[f.sort])
     return query, score, sort_col, key
 
 
@@ -124,7 +137,7 @@ def _count(session: Session, shop: m.Shop, f: CustomerFilter, snap: int | None, 
     hit = _COUNTS.get(key)
     if hit is not None and now - hit[0] < ttl:
         return hit[1]
-    stmt = select(func.count()).select_from(query.with_only_columns(m.Customer.id).order_by(None).subquery())
+    stmt = select(func.count()).select_from(query.with_only_columns(m.Customer.__table__.c.id).order_by(None).subquery())
     n = session.scalar(stmt) or 0
     if ttl > 0:
         if len(_COUNTS) > 10_000:
@@ -159,11 +172,12 @@ def list_customers(session: Session, shop: m.Shop, f: CustomerFilter, *, limit: 
             _, last_key = _decode(cursor)
             query = query.where(key < last_key if f.descending else key > last_key)
         query = query.order_by(key.desc() if f.descending else key.asc())
-    rows = session.execute(query.offset(0 if cursor else offset).limit(limit + 1)).all()
+    rows = session.connection().execute(query.offset(0 if cursor else offset).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     labels = page_labels(session, snap, [r.external_id for r in rows])
-    data = [s.CustomerRead(customer_id=r.external_id, name=r.name, email=r.email, country=r.country, city=r.city,
+    # Values straight from typed columns: constructed without a second validation.
+    data = [s.CustomerRead.model_construct(customer_id=r.external_id, name=r.name, email=r.email, country=r.country, city=r.city,
                            language=r.language, preferred_channel=r.preferred_channel, kind=r.kind,
                            created_at=r.created_at, clv=r.clv, p_alive=r.p_alive,
                            labels=labels.get(r.external_id, {})) for r in rows]
@@ -180,10 +194,24 @@ def page_labels(session: Session, snap: int | None, ids: list[str]) -> dict[str,
     out: dict[str, dict[str, list[str]]] = {}
     if snap is None or not ids:
         return out
-    for cid, tax, label in session.execute(select(m.SnapshotLabel.customer_id, m.SnapshotLabel.taxonomy,
-                                                  m.SnapshotLabel.label)
-                                           .where(m.SnapshotLabel.snapshot_id == snap,
-                                                  m.SnapshotLabel.customer_id.in_(ids))):
+    conn = session.connection()
+    # One bound parameter holding the ids (a JSON array on SQLite, an array on PostgreSQL) instead of
+    # an expanding IN of 50 parameters: SQLAlchemy re-renders those on every call.
+    if conn.dialect.name == "sqlite":
+        stmt = text("SELECT customer_id, taxonomy, label FROM snapshot_labels WHERE snapshot_id = :snap "
+                    "AND customer_id IN (SELECT value FROM json_each(:ids)) ORDER BY customer_id, taxonomy, label")
+        params: dict[str, Any] = {"snap": snap, "ids": json.dumps(ids)}
+    elif conn.dialect.name == "postgresql":
+        stmt = text("SELECT customer_id, taxonomy, label FROM snapshot_labels WHERE snapshot_id = :snap "
+                    "AND customer_id = ANY(:ids) ORDER BY customer_id, taxonomy, label")
+        params = {"snap": snap, "ids": ids}
+    else:
+        lab = m.SnapshotLabel.__table__
+        stmt = select(lab.c.customer_id, lab.c.taxonomy, lab.c.label).where(  # type: ignore[assignment]
+            lab.c.snapshot_id == snap, lab.c.customer_id.in_(ids)).order_by(lab.c.customer_id, lab.c.taxonomy,
+                                                                           lab.c.label)
+        params = {}
+    for cid, tax, label in conn.execute(stmt, params):
         out.setdefault(cid, {}).setdefault(tax, []).append(label)
     return out
 
