@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from clientlens.api.config import WebSettings
@@ -130,6 +132,33 @@ async def shop_of(db: DbDep,
 
 
 ShopDep = Annotated[m.Shop, Depends(shop_of)]
+
+
+@dataclass(frozen=True)
+class ShopRef:
+    """A shop's id and name: what the hot read routes (customer list, 360) need of it."""
+
+    id: int
+    name: str
+
+
+async def shop_ref(db: DbDep,
+                   shop: Annotated[str, Path(min_length=1, max_length=100, description="shop name")]) -> ShopRef:
+    """``shop_of`` for the hot routes: one Core lookup (no ORM object); the same 404 otherwise."""
+    row = db.connection().execute(_shop_by_name(), {"name": shop}).first()
+    if row is None:
+        get_shop(db, shop)  # raises the NotFoundError naming the shops that exist
+        raise AssertionError(shop)  # pragma: no cover - get_shop raised
+    return ShopRef(row.id, row.name)
+
+
+@lru_cache(maxsize=1)
+def _shop_by_name() -> Any:
+    shops = m.Shop.__table__
+    return select(shops.c.id, shops.c.name).where(shops.c.name == bindparam("name"))
+
+
+ShopRefDep = Annotated[ShopRef, Depends(shop_ref)]
 
 Reader = Annotated[Principal, Depends(require("customers.read"))]
 ShopReader = Annotated[Principal, Depends(require("shops.read"))]

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from clientlens.api import schemas as s
-from clientlens.api.deps import DbDep, PrivacyOfficer, Reader, SettingsDep, ShopDep, WebSettingsDep
+from clientlens.api.deps import (
+    DbDep,
+    PrivacyOfficer,
+    Reader,
+    SettingsDep,
+    ShopDep,
+    ShopRefDep,
+    WebSettingsDep,
+)
 from clientlens.api.routers.common import Limit, Offset
 from clientlens.api.services import customer360, customers, privacy
 from clientlens.api.services.auth import audit
 from clientlens.config import Settings
+from clientlens.store import models as m
 
 
 def json_response(model: BaseModel) -> Response:
@@ -41,7 +50,7 @@ def file_dirs(settings: Settings, upload_dir: str) -> list[Path]:
 
 @router.get("", response_model=s.Page[s.CustomerRead])
 def list_customers(
-    db: DbDep, cfg: WebSettingsDep, shop: ShopDep, _: Reader, limit: Limit = 50, offset: Offset = 0,
+    db: DbDep, cfg: WebSettingsDep, shop: ShopRefDep, _: Reader, limit: Limit = 50, offset: Offset = 0,
     q: Annotated[str | None, Query(max_length=200, description="id, e-mail or part of the name")] = None,
     label: Annotated[list[str] | None, Query(description="taxonomy=label, repeatable (all must hold)")] = None,
     country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
@@ -66,16 +75,17 @@ def list_customers(
                                ("expected_purchases_365d", expected_purchases_365d_max)) if v is not None}
     f = customers.CustomerFilter(q=q, labels=customers.parse_labels(label), country=country, channel=channel,
                                  score_min=lows, score_max=highs, sort=key, descending=desc)
-    page = customers.list_customers(db, shop, f, limit=limit, offset=offset, cursor=cursor, with_count=count,
+    page = customers.list_customers(db, cast(m.Shop, shop), f, limit=limit, offset=offset, cursor=cursor, with_count=count,
                                     count_ttl=cfg.count_cache_seconds)
     return json_response(page)
 
 
 @router.get("/{customer_id}", response_model=s.Customer360)
-def get_customer_360(db: DbDep, settings: SettingsDep, cfg: WebSettingsDep, shop: ShopDep, customer_id: str,
+def get_customer_360(db: DbDep, settings: SettingsDep, cfg: WebSettingsDep, shop: ShopRefDep, customer_id: str,
                      _: Reader) -> Response:
     """Customer 360: profile, consents, labels with evidence, predictions, timeline, next best action, conversations."""
-    return json_response(customer360.customer_360(db, settings, cfg, shop, customer_id))
+    # The services read only the shop's id and name (ShopRef has both; no ORM object needed).
+    return json_response(customer360.customer_360(db, settings, cfg, cast(m.Shop, shop), customer_id))
 
 
 @router.get("/{customer_id}/labels", response_model=list[s.LabelRead])
