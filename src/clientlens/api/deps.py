@@ -24,9 +24,10 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-# The dependencies are ``async def`` when they do not wait on the store (or only briefly): FastAPI
-# runs every sync dependency in its thread pool, and those hand-overs cost more than the work
-# itself (about 0.1 ms each, several per request). The routes stay sync, one hand-over each.
+# The dependencies that do not touch the store are ``async def``: FastAPI runs every sync dependency
+# in its thread pool, and those hand-overs cost more than the work itself (about 0.1 ms each,
+# several per request). Whatever may wait for a pooled connection (the store lookups) stays off
+# the event loop: in the sync routes, or in the thread pool.
 
 
 async def get_settings(request: Request) -> Settings:
@@ -121,13 +122,8 @@ def require(permission: str) -> Callable[..., Awaitable[Principal]]:
     return dependency
 
 
-async def shop_of(db: DbDep,
-                  shop: Annotated[str, Path(min_length=1, max_length=100, description="shop name")]) -> m.Shop:
-    """The shop named in the path (404 naming the existing shops otherwise).
-
-    One indexed lookup by primary key / unique name, run on the event loop (a thread hand-over
-    would cost more).
-    """
+def shop_of(db: DbDep, shop: Annotated[str, Path(min_length=1, max_length=100, description="shop name")]) -> m.Shop:
+    """The shop named in the path (404 naming the existing shops otherwise)."""
     return get_shop(db, shop)
 
 
@@ -142,14 +138,20 @@ class ShopRef:
     name: str
 
 
-async def shop_ref(db: DbDep,
-                   shop: Annotated[str, Path(min_length=1, max_length=100, description="shop name")]) -> ShopRef:
-    """``shop_of`` for the hot routes: one Core lookup (no ORM object); the same 404 otherwise."""
-    row = db.connection().execute(_shop_by_name(), {"name": shop}).first()
+def shop_ref(db: Session, name: str) -> ShopRef:
+    """``shop_of`` for the hot routes: one Core lookup (no ORM object); the same 404 otherwise.
+
+    Called inside the (sync) route, not as a dependency: a dependency runs on the event loop,
+    and waiting there for a pooled connection would stall every request under load.
+    """
+    row = db.connection().execute(_shop_by_name(), {"name": name}).first()
     if row is None:
-        get_shop(db, shop)  # raises the NotFoundError naming the shops that exist
-        raise AssertionError(shop)  # pragma: no cover - get_shop raised
+        get_shop(db, name)  # raises the NotFoundError naming the shops that exist
+        raise AssertionError(name)  # pragma: no cover - get_shop raised
     return ShopRef(row.id, row.name)
+
+
+ShopName = Annotated[str, Path(min_length=1, max_length=100, description="shop name")]
 
 
 @lru_cache(maxsize=1)
@@ -157,8 +159,6 @@ def _shop_by_name() -> Any:
     shops = m.Shop.__table__
     return select(shops.c.id, shops.c.name).where(shops.c.name == bindparam("name"))
 
-
-ShopRefDep = Annotated[ShopRef, Depends(shop_ref)]
 
 Reader = Annotated[Principal, Depends(require("customers.read"))]
 ShopReader = Annotated[Principal, Depends(require("shops.read"))]

@@ -16,8 +16,9 @@ from clientlens.api.deps import (
     Reader,
     SettingsDep,
     ShopDep,
-    ShopRefDep,
+    ShopName,
     WebSettingsDep,
+    shop_ref,
 )
 from clientlens.api.routers.common import Limit, Offset
 from clientlens.api.services import customer360, customers, privacy
@@ -50,7 +51,7 @@ def file_dirs(settings: Settings, upload_dir: str) -> list[Path]:
 
 @router.get("", response_model=s.Page[s.CustomerRead])
 def list_customers(
-    db: DbDep, cfg: WebSettingsDep, shop: ShopRefDep, _: Reader, limit: Limit = 50, offset: Offset = 0,
+    db: DbDep, cfg: WebSettingsDep, shop: ShopName, _: Reader, limit: Limit = 50, offset: Offset = 0,
     q: Annotated[str | None, Query(max_length=200, description="id, e-mail or part of the name")] = None,
     label: Annotated[list[str] | None, Query(description="taxonomy=label, repeatable (all must hold)")] = None,
     country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
@@ -75,17 +76,18 @@ def list_customers(
                                ("expected_purchases_365d", expected_purchases_365d_max)) if v is not None}
     f = customers.CustomerFilter(q=q, labels=customers.parse_labels(label), country=country, channel=channel,
                                  score_min=lows, score_max=highs, sort=key, descending=desc)
-    page = customers.list_customers(db, cast(m.Shop, shop), f, limit=limit, offset=offset, cursor=cursor, with_count=count,
+    # The services read only the shop's id and name (ShopRef has both; no ORM object needed).
+    page = customers.list_customers(db, cast(m.Shop, shop_ref(db, shop)), f, limit=limit, offset=offset, cursor=cursor, with_count=count,
                                     count_ttl=cfg.count_cache_seconds)
     return json_response(page)
 
 
 @router.get("/{customer_id}", response_model=s.Customer360)
-def get_customer_360(db: DbDep, settings: SettingsDep, cfg: WebSettingsDep, shop: ShopRefDep, customer_id: str,
+def get_customer_360(db: DbDep, settings: SettingsDep, cfg: WebSettingsDep, shop: ShopName, customer_id: str,
                      _: Reader) -> Response:
     """Customer 360: profile, consents, labels with evidence, predictions, timeline, next best action, conversations."""
     # The services read only the shop's id and name (ShopRef has both; no ORM object needed).
-    return json_response(customer360.customer_360(db, settings, cfg, cast(m.Shop, shop), customer_id))
+    return json_response(customer360.customer_360(db, settings, cfg, cast(m.Shop, shop_ref(db, shop)), customer_id))
 
 
 @router.get("/{customer_id}/labels", response_model=list[s.LabelRead])
