@@ -40,13 +40,20 @@ def rfm_grid(i18n: I18n, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def pareto(i18n: I18n, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Pareto curve: share of revenue brought by the largest-spending share of customers.
+
+    The snapshot stores the Lorenz curve (poorest first); the largest-first curve is its mirror,
+    (1 - x, 1 - y), so the dashed 20% line reads "the top 20% of customers bring y% of revenue".
+    """
     _ = i18n.gettext
     spec = _base(rows, _("Pareto / Lorenz curve"))
+    spec["transform"] = [{"calculate": "1 - datum.customers_share", "as": "top_customers_share"},
+                         {"calculate": "1 - datum.revenue_share", "as": "top_revenue_share"}]
     spec["layer"] = [
         {"mark": {"type": "line", "tooltip": True},
-         "encoding": {"x": {"field": "customers_share", "type": "quantitative", "axis": {"format": "%"},
+         "encoding": {"x": {"field": "top_customers_share", "type": "quantitative", "axis": {"format": "%"},
                             "title": _("Share of customers (largest first)")},
-                      "y": {"field": "revenue_share", "type": "quantitative", "axis": {"format": "%"},
+                      "y": {"field": "top_revenue_share", "type": "quantitative", "axis": {"format": "%"},
                             "title": _("Share of revenue")}}},
         {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#999"},
          "encoding": {"x": {"datum": 0.2}}},
