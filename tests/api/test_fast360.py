@@ -2,7 +2,7 @@
 
 The care layer's timeline, loyalty and facts functions are the reference; the API reads each
 table once instead. Compared on the test store (CDNOW sample, conversations, feedback, consents,
-campaign messages, two snapshots), for every customer with interactions and a sample of the rest.
+campaign messages, a snapshot), for every customer with interactions and a sample of the rest.
 """
 
 from __future__ import annotations

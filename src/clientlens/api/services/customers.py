@@ -73,6 +73,9 @@ def _decode(cursor: str) -> list[Any]:
 
 def snapshot_id(session: Session, shop_id: int) -> int | None:
     """The id of the shop's latest snapshot (as ``latest_snapshot`` picks it), without loading the row."""
+    ids: dict[int, int | None] = session.info.get("clientlens_latest_snapshot_id", {})
+    if shop_id in ids:  # read with the shop (api.deps.shop_ref)
+        return ids[shop_id]
     memo: dict[int, m.Snapshot | None] = session.info.get("clientlens_latest_snapshot", {})
     if shop_id in memo:
         snap = memo[shop_id]

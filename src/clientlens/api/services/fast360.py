@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from clientlens.care.facts import CustomerFacts
@@ -52,12 +52,11 @@ def statements() -> dict[str, Any]:
     snap: Any = bindparam("snap")
     i = INTERACTIONS.c
     return {
-        "snapshots": select(SNAPSHOTS.c.id, SNAPSHOTS.c.as_of, SNAPSHOTS.c.created_at)
+        "snapshot_labels": select(SNAPSHOTS.c.id.label("sid"), SNAPSHOTS.c.as_of, SNAPSHOTS.c.created_at,
+                                  LABELS.c.taxonomy, LABELS.c.label, LABELS.c.rule_id, LABELS.c.figures, LABELS.c.text)
+        .select_from(SNAPSHOTS.outerjoin(LABELS, and_(LABELS.c.snapshot_id == SNAPSHOTS.c.id,
+                                                       LABELS.c.customer_id == ext)))
         .where(SNAPSHOTS.c.shop_id == shop).order_by(SNAPSHOTS.c.as_of.desc()),
-        "labels": select(LABELS.c.snapshot_id, SNAPSHOTS.c.as_of, LABELS.c.taxonomy, LABELS.c.label, LABELS.c.rule_id,
-                         LABELS.c.figures, LABELS.c.text)
-        .join(SNAPSHOTS, SNAPSHOTS.c.id == LABELS.c.snapshot_id)
-        .where(SNAPSHOTS.c.shop_id == shop, LABELS.c.customer_id == ext),
         "score": select(SCORES).where(SCORES.c.snapshot_id == snap, SCORES.c.customer_id == ext),
         "orders": select(ORDERS.c.shop_id, ORDERS.c.external_id, ORDERS.c.ordered_at, ORDERS.c.channel,
                          ORDERS.c.currency, ORDERS.c.total_minor, ORDERS.c.status).where(ORDERS.c.customer_id == pk),
@@ -100,32 +99,27 @@ class CustomerData:
     events: list[TimelineEvent]  # the care layer's timeline, oldest first
 
 
-def snapshots_of(session: Session, shop_id: int) -> tuple[SnapshotRef | None, list[date]]:
-    """The latest snapshot (as ``latest_snapshot`` picks it) and every snapshot date, oldest first."""
-    rows = session.connection().execute(statements()["snapshots"], {"shop": shop_id}).all()
-    latest = SnapshotRef(rows[0].id, rows[0].as_of, rows[0].created_at) if rows else None
-    return latest, sorted(r.as_of for r in rows)
-
-
-def _label_history(session: Session, shop_id: int, external_id: str, dates: list[date],
-                   latest: SnapshotRef | None) -> tuple[list[Any], list[tuple[datetime, dict[str, set[str]]]]]:
-    """The customer's labels of the latest snapshot (full rows) and per snapshot date, as care's ``label_history``."""
-    rows = session.connection().execute(statements()["labels"], {"shop": shop_id, "ext": external_id}).all()
-    snaps: dict[Any, dict[str, set[str]]] = {d: {} for d in dates}
+def labels_by_snapshot(session: Session, shop_id: int, external_id: str
+                       ) -> tuple[SnapshotRef | None, list[Any], list[tuple[datetime, dict[str, set[str]]]]]:
+    """One statement for: the latest snapshot (as ``latest_snapshot`` picks it), the customer's labels in
+    it (full rows, by taxonomy and label) and per snapshot date (care's ``label_history``)."""
+    rows = session.connection().execute(statements()["snapshot_labels"], {"shop": shop_id, "ext": external_id}).all()
+    latest = SnapshotRef(rows[0].sid, rows[0].as_of, rows[0].created_at) if rows else None
+    snaps: dict[Any, dict[str, set[str]]] = {r.as_of: {} for r in rows}
     for r in sorted(rows, key=lambda r: r.as_of):
-        snaps.setdefault(r.as_of, {}).setdefault(r.taxonomy, set()).add(r.label)
-    current = sorted((r for r in rows if latest is not None and r.snapshot_id == latest.id),
+        if r.taxonomy is not None:
+            snaps[r.as_of].setdefault(r.taxonomy, set()).add(r.label)
+    current = sorted((r for r in rows if latest is not None and r.sid == latest.id and r.taxonomy is not None),
                      key=lambda r: (r.taxonomy, r.label))
     history = [(datetime.combine(d, time(23, 59, 59)), labels) for d, labels in sorted(snaps.items())]
-    return current, history
+    return latest, current, history
 
 
 def load(session: Session, shop_id: int, customer_pk: int, external_id: str) -> CustomerData:
     """Read everything of one customer the 360 shows; the timeline built as the care layer builds it."""
     conn = session.connection()
     st = statements()
-    latest, dates = snapshots_of(session, shop_id)
-    labels, history = _label_history(session, shop_id, external_id, dates, latest)
+    latest, labels, history = labels_by_snapshot(session, shop_id, external_id)
     score = None
     if latest is not None:
         score = conn.execute(st["score"], {"snap": latest.id, "ext": external_id}).first()
