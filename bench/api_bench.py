@@ -225,11 +225,11 @@ def serve(url: str, port: int) -> None:
 
     from clientlens.api.app import create_app
     from clientlens.config import load_settings
-    from clientlens.store.db import make_engine
 
     logging.basicConfig(level=logging.WARNING)
     settings = load_settings(search_cwd=False, overrides={"store": {"url": url}})
-    uvicorn.run(create_app(settings, make_engine(url)), host="127.0.0.1", port=port, log_level="warning",
+    # create_app makes the engine as a server should (no pre-ping, pool as large as the thread pool).
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
                 access_log=False)
 
 

@@ -67,6 +67,11 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+SERVER_POOL_SIZE = 40  # anyio's default thread-pool size: one connection per thread running a sync route
+SERVER_POOL_OVERFLOW = 10
+SERVER_POOL_RECYCLE_S = 300
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The FastAPI application for ``settings``, on ``engine`` (default: the store URL of the settings).
 
@@ -75,7 +80,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     if engine is None:
         from clientlens.store.db import make_engine
 
-        engine = make_engine(settings.store.url)
+        # A server keeps its connections busy: no pre-ping round trip per checkout (connections are
+        # recycled after 5 minutes instead, and a dead one fails one request), and a pool as large
+        # as the thread pool that runs the sync routes (anyio's default: 40 threads).
+        engine = make_engine(settings.store.url, pre_ping=False, pool_recycle=SERVER_POOL_RECYCLE_S,
+                             pool_size=SERVER_POOL_SIZE, max_overflow=SERVER_POOL_OVERFLOW)
     app = FastAPI(title="clientlens", version=__version__, openapi_url=f"{API_PREFIX}/openapi.json",
                   docs_url=None, redoc_url=None,
                   description="REST API of clientlens: shops, customers, segments, predictions, care. "
@@ -83,6 +92,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.web = web_settings(settings)
     app.state.engine = engine
+    # The read-only hot routes (customer list, 360) run on PostgreSQL without BEGIN/COMMIT round trips.
+    app.state.read_engine = (engine.execution_options(isolation_level="AUTOCOMMIT")
+                             if engine.dialect.name == "postgresql" else engine)
     errors.install(app)
 
     @app.exception_handler(NotAvailableError)

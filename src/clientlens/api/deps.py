@@ -59,7 +59,16 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     loop; after any other method the commit runs in the thread pool, so a slow write does not hold
     up other requests.
     """
-    session = Session(request.app.state.engine, expire_on_commit=False)
+    endpoint = request.scope.get("endpoint")
+    if request.method == "GET" and getattr(endpoint, "clientlens_read_only", False):
+        # Autocommit on PostgreSQL (no BEGIN/COMMIT round trips); the route writes nothing, or
+        # writes through a session of its own (``write_session``).
+        engine = getattr(request.app.state, "read_engine", request.app.state.engine)
+        session = Session(engine, expire_on_commit=False)
+        if engine is not request.app.state.engine:
+            session.info["clientlens_write_engine"] = request.app.state.engine
+    else:
+        session = Session(request.app.state.engine, expire_on_commit=False)
     failed = False
     try:
         yield session
@@ -71,6 +80,12 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
             _finish(session, failed)
         else:
             await run_in_threadpool(_finish, session, failed)
+
+
+def read_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a GET route whose session may run in autocommit (see ``get_db``)."""
+    endpoint.clientlens_read_only = True  # type: ignore[attr-defined]
+    return endpoint
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -49,8 +49,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get WAL, foreign keys and secure_delete."""
+def make_engine(url: str, *, pre_ping: bool = True, **pool: int) -> Engine:
+    """An engine for ``url``; SQLite files get WAL, foreign keys and secure_delete.
+
+    Server databases check each pooled connection with a ``SELECT 1`` before handing it out
+    (``pre_ping``); a long-running server may turn that round trip off and recycle connections
+    instead (``pool`` passes ``pool_size``, ``max_overflow``, ``pool_recycle`` to SQLAlchemy; ignored
+    for SQLite).
+    """
     url = normalise_url(url)
     try:
         parsed = make_url(url)
@@ -65,7 +71,7 @@ def make_engine(url: str) -> Engine:
             with engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=pre_ping, **pool)
 
 
 def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from clientlens.api.deps import (
     ShopDep,
     ShopName,
     WebSettingsDep,
+    read_only,
     shop_ref,
 )
 from clientlens.api.routers.common import Limit, Offset
@@ -50,6 +51,7 @@ def file_dirs(settings: Settings, upload_dir: str) -> list[Path]:
 
 
 @router.get("", response_model=s.Page[s.CustomerRead])
+@read_only
 def list_customers(
     db: DbDep, cfg: WebSettingsDep, shop: ShopName, _: Reader, limit: Limit = 50, offset: Offset = 0,
     q: Annotated[str | None, Query(max_length=200, description="id, e-mail or part of the name")] = None,
@@ -83,6 +85,7 @@ def list_customers(
 
 
 @router.get("/{customer_id}", response_model=s.Customer360)
+@read_only
 def get_customer_360(db: DbDep, settings: SettingsDep, cfg: WebSettingsDep, shop: ShopName, customer_id: str,
                      _: Reader) -> Response:
     """Customer 360: profile, consents, labels with evidence, predictions, timeline, next best action, conversations."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from clientlens.api import schemas as s
 from clientlens.api.config import WebSettings
-from clientlens.api.services import conversations, fast360
+from clientlens.api.services import conversations, fast360, fast360_pg
 from clientlens.api.services.snapshots import current_snapshot
 from clientlens.care.facts import CustomerFacts
 from clientlens.config import Settings
@@ -107,7 +107,21 @@ def _sync_if_new(session: Session, settings: Settings, shop: m.Shop, cust: m.Cus
         ConversationMessage, ConversationMessage.interaction_id == m.Interaction.id)
         .where(m.Interaction.customer_id == cust.id, ConversationMessage.id.is_(None)).limit(1))
     if new is not None:
+        _sync(session, settings, shop)
+
+
+def _sync(session: Session, settings: Settings, shop: m.Shop) -> None:
+    """The care inbox sync of the shop, in the request's transaction or, in autocommit, in its own."""
+    write_engine = session.info.get("clientlens_write_engine")
+    if write_engine is None:
         conversations.sync(session, settings, shop)
+        session.flush()  # the 360's Core reads see the new conversations
+        return
+    # The session runs in autocommit (api.deps.get_db): the sync gets a transaction of its own,
+    # committed before the 360 reads the conversations.
+    with Session(write_engine, expire_on_commit=False) as writer:
+        conversations.sync(writer, settings, shop)
+        writer.commit()
 
 
 def merged_into(customer_pk: int) -> Any:
@@ -169,8 +183,17 @@ def customer_360(session: Session, settings: Settings, cfg: WebSettings, shop: m
     from clientlens.care.playbooks import actions_for
 
     cust = get_customer(session, shop.id, customer_id)
-    _sync_if_new(session, settings, shop, cust)
-    data = fast360.load(session, shop.id, cust.id, cust.external_id)
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip for every section (api/services/fast360_pg.py).
+        loaded = fast360_pg.load(session, shop.id, cust.id, cust.external_id)
+        if loaded.unsynced:
+            _sync(session, settings, shop)
+            loaded = fast360_pg.load(session, shop.id, cust.id, cust.external_id)
+        data, merged = loaded.data, loaded.merged_from
+    else:
+        _sync_if_new(session, settings, shop, cust)
+        data = fast360.load(session, shop.id, cust.id, cust.external_id)
+        merged = merged_from_ids(session, cust.id)
     profile = {f: getattr(cust, f) for f in PROFILE_FIELDS}
     profile["customer_id"] = profile.pop("external_id")
     events = [s.TimelineEvent(at=e.at, kind=e.kind, summary=e.summary,
@@ -190,7 +213,7 @@ def customer_360(session: Session, settings: Settings, cfg: WebSettings, shop: m
         timeline=events[:cfg.timeline_limit],
         next_best_action=_action(acts[0]) if acts else None,
         conversations=[conversations.read(c, cust.external_id, cust.name) for c in convs],
-        merged_from=merged_from_ids(session, cust.id),
+        merged_from=merged,
     )
 
 

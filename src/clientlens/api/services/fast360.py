@@ -11,6 +11,7 @@ that the result equals the care layer's on every customer of the test store.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -104,6 +105,10 @@ def labels_by_snapshot(session: Session, shop_id: int, external_id: str
     """One statement for: the latest snapshot (as ``latest_snapshot`` picks it), the customer's labels in
     it (full rows, by taxonomy and label) and per snapshot date (care's ``label_history``)."""
     rows = session.connection().execute(statements()["snapshot_labels"], {"shop": shop_id, "ext": external_id}).all()
+    return labels_of(rows)
+
+
+def labels_of(rows: Sequence[Any]) -> tuple[SnapshotRef | None, list[Any], list[tuple[datetime, dict[str, set[str]]]]]:
     latest = SnapshotRef(rows[0].sid, rows[0].as_of, rows[0].created_at) if rows else None
     snaps: dict[Any, dict[str, set[str]]] = {r.as_of: {} for r in rows}
     for r in sorted(rows, key=lambda r: r.as_of):
@@ -124,8 +129,17 @@ def load(session: Session, shop_id: int, customer_pk: int, external_id: str) -> 
     if latest is not None:
         score = conn.execute(st["score"], {"snap": latest.id, "ext": external_id}).first()
     by_pk = {"pk": customer_pk}
-    orders = conn.execute(st["orders"], by_pk).all()
-    convs = conn.execute(st["conversations"], by_pk).all()
+    rows = {name: conn.execute(st[name], by_pk).all() for name in PER_CUSTOMER}
+    return build(latest, labels, history, score, rows)
+
+
+# The sections read per customer (bound ``pk``), in the order of ``load``.
+PER_CUSTOMER = ("orders", "conversations", "interactions", "feedback", "care_messages", "surveys", "consents")
+
+
+def build(latest: SnapshotRef | None, labels: list[Any], history: list[tuple[datetime, dict[str, set[str]]]],
+           score: Any, rows: Mapping[str, Sequence[Any]]) -> CustomerData:
+    orders, convs = rows["orders"], rows["conversations"]
     ev: list[TimelineEvent] = []
     for o in orders:
         total = minor_to_major(o.total_minor, o.currency)
@@ -138,23 +152,23 @@ def load(session: Session, shop_id: int, customer_pk: int, external_id: str) -> 
         if c.resolved_at is not None:
             ev.append(TimelineEvent(c.resolved_at, "resolved", f"conversation #{c.id} resolved",
                                     {"conversation_id": c.id}))
-    for i in conn.execute(st["interactions"], by_pk):
+    for i in rows["interactions"]:
         who = f" by {i.agent}" if i.agent else ""
         ev.append(TimelineEvent(i.occurred_at, "message",
                                 f"{i.direction} {i.channel}{who}: {i.subject or (i.body or '')[:60]}",
                                 {"interaction_id": i.external_id, "conversation_id": i.conversation_id,
                                  "direction": i.direction, "channel": i.channel}))
-    for f in conn.execute(st["feedback"], by_pk):
+    for f in rows["feedback"]:
         ev.append(TimelineEvent(f.submitted_at, "feedback", f"{f.kind.upper()} {f.score}" + (f": {f.comment}" if f.comment else ""),
                                 {"kind": f.kind, "score": f.score}))
-    for msg in conn.execute(st["care_messages"], by_pk):
+    for msg in rows["care_messages"]:
         ev.append(TimelineEvent(msg.sent_at, "campaign_message", f"{msg.campaign} by {msg.channel}: {msg.subject}",
                                 {"campaign": msg.campaign, "channel": msg.channel, "message_id": msg.message_id,
                                  "language": msg.language}))
-    for sv in conn.execute(st["surveys"], by_pk):
+    for sv in rows["surveys"]:
         ev.append(TimelineEvent(sv.queued_at, "survey", f"{sv.kind.upper()} survey {sv.status}",
                                 {"conversation_id": sv.conversation_id, "status": sv.status}))
-    for ce in conn.execute(st["consents"], by_pk):
+    for ce in rows["consents"]:
         state = "given" if ce.granted else "withdrawn"
         ev.append(TimelineEvent(ce.at, "consent", f"consent for {ce.channel} {state} ({ce.source})",
                                 {"channel": ce.channel, "granted": ce.granted, "source": ce.source}))
