@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from clientlens.api.app import create_app
 from clientlens.api.config import web_settings
-from clientlens.api.services import conversations, customer360, customers, fast360, fast360_pg
+from clientlens.api.services import conversations, customer360, fast360, fast360_pg
 from clientlens.api.services.auth import create_token
 from clientlens.store import models as m
 from clientlens.store.db import session_scope
@@ -61,19 +61,6 @@ def test_one_statement_reads_the_same_rows_as_one_statement_per_table(pg_store, 
         assert not unsynced_seen  # everything was synced above
     assert {"order", "message", "conversation", "feedback"} <= kinds
     assert labelled and scored  # the store has a snapshot with labels and scores
-
-
-def test_list_reads_the_page_labels_with_the_page(pg_store) -> None:  # type: ignore[no-untyped-def]
-    with session_scope(pg_store) as s:
-        shop = s.scalar(select(m.Shop).where(m.Shop.name == "cdnow"))
-        assert shop is not None
-        snap = customers.snapshot_id(s, shop.id)
-        for f in (customers.CustomerFilter(), customers.CustomerFilter(sort="clv", descending=True)):
-            page = customers.list_customers(s, shop, f, limit=60)
-            expected = customers.page_labels(s, snap, [c.customer_id for c in page.data])
-            assert expected  # the snapshot labels these customers
-            assert {c.customer_id: c.labels for c in page.data if c.labels} == expected
-            assert all(list(c.labels) == sorted(c.labels) for c in page.data)
 
 
 def test_http_360_in_autocommit_syncs_new_messages_and_matches_the_service(pg_store, settings) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from clientlens.api import schemas as s
@@ -175,25 +175,10 @@ def list_customers(session: Session, shop: m.Shop, f: CustomerFilter, *, limit: 
             _, last_key = _decode(cursor)
             query = query.where(key < last_key if f.descending else key > last_key)
         query = query.order_by(key.desc() if f.descending else key.asc())
-    # On PostgreSQL the page's labels come with the page (one round trip less): one string of
-    # taxonomy/label pairs per customer, in the order page_labels reads them.
-    inline = snap is not None and session.get_bind().dialect.name == "postgresql"
-    if inline:
-        query = query.add_columns(_labels_column(snap))
     rows = session.connection().execute(query.offset(0 if cursor else offset).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    if inline:
-        labels: dict[str, dict[str, list[str]]] = {}
-        for r in rows:
-            mine: dict[str, list[str]] = {}
-            for pair in r.label_pairs.split("\x1e") if r.label_pairs else ():
-                tax, _, label = pair.partition("\x1f")
-                mine.setdefault(tax, []).append(label)
-            if mine:
-                labels[r.external_id] = mine
-    else:
-        labels = page_labels(session, snap, [r.external_id for r in rows])
+    labels = page_labels(session, snap, [r.external_id for r in rows])
     data = [{"customer_id": r.external_id, "name": r.name, "email": r.email, "country": r.country, "city": r.city,
              "language": r.language, "preferred_channel": r.preferred_channel, "kind": r.kind,
              "created_at": r.created_at, "clv": r.clv, "p_alive": r.p_alive,
@@ -205,19 +190,6 @@ def list_customers(session: Session, shop: m.Shop, f: CustomerFilter, *, limit: 
         nxt = _encode([value, last.external_id])
     # One validation of the whole page in pydantic-core: cheaper than a model_construct per row.
     return s.CustomerPage.model_validate({"data": data, "count": count, "next_cursor": nxt})
-
-
-def _labels_column(snap: int | None) -> Any:
-    """PostgreSQL: the customer's labels in the snapshot as one string, ``taxonomy US label`` pairs joined by
-    RS (ASCII unit and record separators: splitting it costs a fraction of decoding JSON per row)."""
-    from sqlalchemy.dialects.postgresql import aggregate_order_by
-
-    lab = _alias("snapshot_labels", "page_label")
-    c = m.Customer.__table__.c
-    pair = lab.c.taxonomy + literal("\x1f") + lab.c.label
-    return (select(func.string_agg(pair, aggregate_order_by(literal("\x1e"), lab.c.taxonomy, lab.c.label)))
-            .where(lab.c.snapshot_id == snap, lab.c.customer_id == c.external_id)
-            .scalar_subquery().label("label_pairs"))
 
 
 def page_labels(session: Session, snap: int | None, ids: list[str]) -> dict[str, dict[str, list[str]]]:
