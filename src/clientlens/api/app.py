@@ -72,19 +72,26 @@ SERVER_POOL_OVERFLOW = 10
 SERVER_POOL_RECYCLE_S = 300
 
 
+def server_engine(url: str) -> Engine:
+    """The store engine of a long-running server (``create_app`` and ``clientlens serve``).
+
+    A server keeps its connections busy: no pre-ping round trip per checkout (connections are
+    recycled after 5 minutes instead, and a dead one fails one request), and a pool as large as the
+    thread pool that runs the sync routes (anyio's default: 40 threads).
+    """
+    from clientlens.store.db import make_engine
+
+    return make_engine(url, pre_ping=False, pool_recycle=SERVER_POOL_RECYCLE_S,
+                       pool_size=SERVER_POOL_SIZE, max_overflow=SERVER_POOL_OVERFLOW)
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The FastAPI application for ``settings``, on ``engine`` (default: the store URL of the settings).
 
     Nothing is created at import time; ``clientlens serve`` and the tests call this.
     """
     if engine is None:
-        from clientlens.store.db import make_engine
-
-        # A server keeps its connections busy: no pre-ping round trip per checkout (connections are
-        # recycled after 5 minutes instead, and a dead one fails one request), and a pool as large
-        # as the thread pool that runs the sync routes (anyio's default: 40 threads).
-        engine = make_engine(settings.store.url, pre_ping=False, pool_recycle=SERVER_POOL_RECYCLE_S,
-                             pool_size=SERVER_POOL_SIZE, max_overflow=SERVER_POOL_OVERFLOW)
+        engine = server_engine(settings.store.url)
     app = FastAPI(title="clientlens", version=__version__, openapi_url=f"{API_PREFIX}/openapi.json",
                   docs_url=None, redoc_url=None,
                   description="REST API of clientlens: shops, customers, segments, predictions, care. "

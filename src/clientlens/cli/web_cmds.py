@@ -25,10 +25,11 @@ def register(app: typer.Typer) -> None:
         """Run the web app and the REST API (uvicorn)."""
         import uvicorn
 
-        from clientlens.api.app import create_app
+        from clientlens.api.app import create_app, server_engine
 
         actx = app_context(ctx)
-        engine = actx.ready_engine()
+        actx.ready_engine()  # create or upgrade the schema first
+        engine = server_engine(actx.db_url)
         console.print(f"clientlens on http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
         if workers > 1:
             console.print("[yellow]--workers > 1 is not supported in-process; running one worker[/yellow]")
