@@ -115,20 +115,11 @@ def matches_audience(customer: m.Customer, facts: CustomerFacts, spec: AudienceS
     """Whether ``customer`` (with its snapshot facts) is in the audience."""
     if spec.customers and customer.external_id not in spec.customers:
         return False
-    if spec.labels_any and not any(lab in facts.labels for lab in spec.labels_any):
-        return False
-    if any(lab not in facts.labels for lab in spec.labels_all):
-        return False
-    if any(lab in facts.labels for lab in spec.labels_none):
+    if not facts.meets(labels_any=spec.labels_any, labels_all=spec.labels_all, labels_none=spec.labels_none,
+                       clv_top_share=spec.clv_top_share, min_p_alive=spec.min_p_alive,
+                       max_p_alive=spec.max_p_alive):
         return False
     if spec.min_clv is not None and (facts.clv is None or facts.clv < spec.min_clv):
-        return False
-    if spec.clv_top_share is not None and (facts.clv_rank_share is None
-                                           or facts.clv_rank_share >= spec.clv_top_share):
-        return False
-    if spec.min_p_alive is not None and (facts.p_alive is None or facts.p_alive < spec.min_p_alive):
-        return False
-    if spec.max_p_alive is not None and (facts.p_alive is None or facts.p_alive > spec.max_p_alive):
         return False
     lang = (customer.language or "").replace("_", "-").split("-")[0].lower()
     if spec.languages and lang not in spec.languages:

@@ -25,6 +25,23 @@ class CustomerFacts:
     def has(self, taxonomy: str, label: str) -> bool:
         return f"{taxonomy}:{label}" in self.labels
 
+    def meets(self, *, labels_any: tuple[str, ...] | list[str] = (), labels_all: tuple[str, ...] | list[str] = (),
+              labels_none: tuple[str, ...] | list[str] = (), clv_top_share: float | None = None,
+              min_p_alive: float | None = None, max_p_alive: float | None = None) -> bool:
+        """The label and score conditions shared by campaign audiences and playbook rules.
+
+        An unknown score never meets a condition on it.
+        """
+        if labels_any and not any(lab in self.labels for lab in labels_any):
+            return False
+        if any(lab not in self.labels for lab in labels_all) or any(lab in self.labels for lab in labels_none):
+            return False
+        if clv_top_share is not None and (self.clv_rank_share is None or self.clv_rank_share >= clv_top_share):
+            return False
+        if min_p_alive is not None and (self.p_alive is None or self.p_alive < min_p_alive):
+            return False
+        return not (max_p_alive is not None and (self.p_alive is None or self.p_alive > max_p_alive))
+
 
 @dataclass(frozen=True)
 class ShopFacts:

@@ -83,18 +83,9 @@ class Action:
 
 def _matched_labels(rule: PlaybookRule, facts: CustomerFacts) -> list[str] | None:
     """The labels that made ``rule`` match (None when it does not match)."""
-    if rule.labels_any and not any(lab in facts.labels for lab in rule.labels_any):
-        return None
-    if any(lab not in facts.labels for lab in rule.labels_all):
-        return None
-    if any(lab in facts.labels for lab in rule.labels_none):
-        return None
-    if rule.clv_top_share is not None and (facts.clv_rank_share is None
-                                           or facts.clv_rank_share >= rule.clv_top_share):
-        return None
-    if rule.min_p_alive is not None and (facts.p_alive is None or facts.p_alive < rule.min_p_alive):
-        return None
-    if rule.max_p_alive is not None and (facts.p_alive is None or facts.p_alive > rule.max_p_alive):
+    if not facts.meets(labels_any=rule.labels_any, labels_all=rule.labels_all, labels_none=rule.labels_none,
+                       clv_top_share=rule.clv_top_share, min_p_alive=rule.min_p_alive,
+                       max_p_alive=rule.max_p_alive):
         return None
     return [lab for lab in (*rule.labels_any, *rule.labels_all) if lab in facts.labels]
 
