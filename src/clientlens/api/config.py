@@ -25,9 +25,6 @@ class WebSettings(BaseModel):
     timeline_limit: int = 50
     active_days: int = 365
     clv_bins: int = 30
-    fallback_first_response_hours: float = 24.0
-    nps_promoter_min: int = 9
-    nps_detractor_max: int = 6
     upload_max_bytes: int = 200_000_000
     upload_dir: str = "uploads"
     count_cache_seconds: float = 60.0

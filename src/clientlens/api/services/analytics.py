@@ -14,7 +14,6 @@ from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 from clientlens.api.config import WebSettings
-from clientlens.api.services.bridge import optional_function
 from clientlens.api.services.snapshots import current_snapshot
 from clientlens.config import Settings
 from clientlens.store import models as m
@@ -176,56 +175,23 @@ def clv_histogram(session: Session, shop: m.Shop, bins: int) -> list[dict[str, A
 
 
 def nps_trend(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop) -> list[dict[str, Any]]:
-    """NPS per month (the care layer's report; a plain computation when care is not installed)."""
-    report = optional_function("clientlens.care.feedback", "nps_report")
-    if report is not None:
-        return [{"month": r.group, "nps": r.nps, "responses": r.responses}
-                for r in report(session, shop.id, settings, by="month") if r.nps is not None]
-    rows = session.execute(select(extract("year", m.Feedback.submitted_at), extract("month", m.Feedback.submitted_at),
-                                  m.Feedback.score)
-                           .where(m.Feedback.shop_id == shop.id, m.Feedback.kind == "nps")).all()
-    per: dict[str, list[int]] = {}
-    for y, mo, score in rows:
-        per.setdefault(f"{int(y):04d}-{int(mo):02d}", []).append(int(score))
-    out = []
-    for month in sorted(per):
-        scores = np.asarray(per[month])
-        promoters = float((scores >= cfg.nps_promoter_min).mean())
-        detractors = float((scores <= cfg.nps_detractor_max).mean())
-        out.append({"month": month, "nps": round(100 * (promoters - detractors), 1), "responses": int(scores.size)})
-    return out
+    """NPS per month (the care layer's report)."""
+    from clientlens.care.feedback import nps_report
+
+    return [{"month": r.group, "nps": r.nps, "responses": r.responses}
+            for r in nps_report(session, shop.id, settings, by="month") if r.nps is not None]
 
 
 def sla_by_channel(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop) -> list[dict[str, Any]]:
-    """First-response SLA attainment per channel (the care layer's business-hours metrics; a plain
-    computation with ``[web] fallback_first_response_hours`` when care is not installed)."""
-    metrics = optional_function("clientlens.care.sla", "sla_metrics")
-    if metrics is not None:
-        from clientlens.care.config import care_settings
-        from clientlens.care.inbox import sync_conversations
+    """First-response SLA attainment per channel (the care layer's business-hours metrics)."""
+    from clientlens.care.config import care_settings
+    from clientlens.care.inbox import sync_conversations
+    from clientlens.care.sla import sla_metrics
 
-        sync_conversations(session, shop.name, settings)
-        rows_ = metrics(session, shop.id, settings.shop(shop.name), care_settings(settings), utcnow(), by="channel")
-        return [{"channel": r.group, "attainment": r.first_response_attainment, "conversations": r.conversations}
-                for r in rows_ if r.first_response_attainment is not None]
-    rows = session.execute(select(m.Interaction.thread_id, m.Interaction.external_id, m.Interaction.channel,
-                                  m.Interaction.direction, m.Interaction.occurred_at)
-                           .where(m.Interaction.shop_id == shop.id)
-                           .order_by(m.Interaction.occurred_at, m.Interaction.id)).all()
-    target = timedelta(hours=cfg.fallback_first_response_hours)
-    first_in: dict[str, tuple[str, datetime]] = {}
-    answered: dict[str, datetime] = {}
-    for thread, ext, channel, direction, at in rows:
-        key = thread or ext
-        if direction != "outbound" and key not in first_in:
-            first_in[key] = (channel, at)
-        elif direction == "outbound" and key in first_in and key not in answered:
-            answered[key] = at
-    per: dict[str, list[bool]] = {}
-    for key, (channel, at) in first_in.items():
-        if key in answered:
-            per.setdefault(channel, []).append(answered[key] - at <= target)
-    return [{"channel": ch, "attainment": sum(v) / len(v), "conversations": len(v)} for ch, v in sorted(per.items())]
+    sync_conversations(session, shop.name, settings)
+    rows = sla_metrics(session, shop.id, settings.shop(shop.name), care_settings(settings), utcnow(), by="channel")
+    return [{"channel": r.group, "attainment": r.first_response_attainment, "conversations": r.conversations}
+            for r in rows if r.first_response_attainment is not None]
 
 
 def dashboard(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop,
