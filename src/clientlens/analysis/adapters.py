@@ -1,15 +1,11 @@
 """Thin adapters over the layers below: the feature table (``clientlens.features``) and the model
-scores (``clientlens.models.scoring.score_customers``, optional: guarded with importlib so the
-analysis runs without the models).
+scores (``clientlens.models.scoring.score_customers``).
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
-import inspect
 import logging
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -21,35 +17,6 @@ from clientlens.config import Settings
 from clientlens.errors import ClientlensError, EngineError
 
 log = logging.getLogger(__name__)
-
-SCORING = ("clientlens.models.scoring", "score_customers")
-
-
-def find_function(candidates: tuple[tuple[str, str], ...]) -> Callable[..., Any] | None:
-    """The first importable ``module.function`` of ``candidates`` (None when none exists yet)."""
-    for module_name, attr in candidates:
-        try:
-            if importlib.util.find_spec(module_name) is None:
-                continue
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        fn = getattr(module, attr, None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    return None
-
-
-def call_with_accepted(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn`` with the keyword arguments its signature accepts."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return fn(*args, **kwargs)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return fn(*args, **kwargs)
-    return fn(*args, **{k: v for k, v in kwargs.items() if k in params})
-
 
 def to_pandas(result: Any, engine: Any) -> pd.DataFrame:
     """An Ibis expression (run on ``engine``), Arrow table or pandas frame as pandas."""
@@ -75,18 +42,18 @@ def feature_frame(engine: Any, tables: dict[str, ir.Table], *, as_of: date, home
 
 
 def scoring_available() -> bool:
-    return find_function((SCORING,)) is not None
+    """Whether the model layer is installed with this package (it ships with it)."""
+    return importlib.util.find_spec("clientlens.models.scoring") is not None
 
 
 def score(orders: pd.DataFrame, order_lines: pd.DataFrame | None, *, as_of: date,
           settings: Settings, shop: str | None = None) -> pd.DataFrame | None:
-    """Model scores per customer (scores.parquet columns), or None when the models are not there or
-    cannot score this shop (the reason is logged)."""
-    fn = find_function((SCORING,))
-    if fn is None:
-        return None
+    """Model scores per customer (scores.parquet columns), or None when the models cannot score
+    this shop (the reason is logged)."""
+    from clientlens.models.scoring import score_customers
+
     try:
-        result = call_with_accepted(fn, orders, order_lines, as_of=as_of, settings=settings, shop=shop)
+        result = score_customers(orders, order_lines, as_of=as_of, settings=settings, shop=shop)
     except ClientlensError as exc:
         log.warning("no model scores: %s", exc)
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -132,15 +131,11 @@ def _create_missing_orders(engine: Engine, ctx: BatchContext, lines: pl.DataFram
 
 
 def _resolve_identities(engine: Engine, shop_id: int) -> None:
-    try:
-        identity = importlib.import_module("clientlens.store.identity")
-    except ImportError:
-        return
-    resolve = getattr(identity, "resolve_exact", None)
-    if resolve is None:
-        return
+    """Merge the profiles that share a normalised e-mail or phone (store.identity)."""
+    from clientlens.store.identity import resolve_exact
+
     with Session(engine) as session:
-        resolve(session, shop_id)
+        resolve_exact(session, shop_id)
         session.commit()
 
 
