@@ -28,7 +28,7 @@ def _rows(rows: Any) -> list[str]:
 @pytest.fixture
 def pg_store(store_engine, settings):  # type: ignore[no-untyped-def]
     if store_engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL-only read paths (SQLite runs fast360.load and page_labels, tested elsewhere)")
+        pytest.skip("PostgreSQL-only read path (SQLite runs fast360.load, tested in test_fast360.py)")
     build_store(store_engine, customers=120)
     return store_engine
 

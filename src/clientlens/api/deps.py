@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from clientlens.api.config import WebSettings
 from clientlens.api.security import Principal, same
-from clientlens.api.services import auth
+from clientlens.api.services import auth, customers
 from clientlens.config import Settings
 from clientlens.store import models as m
 from clientlens.store.repository import get_shop
@@ -42,8 +41,11 @@ async def get_engine(request: Request) -> Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
-def _finish(session: Session, failed: bool) -> None:
+def _finish(session: Session, failed: bool, *, read_only: bool = False) -> None:
+    """End a request's session: commit on success, roll back on failure; a read-only one just closes."""
     try:
+        if read_only:
+            return  # nothing written: closing returns the connection (rolled back by the pool)
         if failed:
             session.rollback()
         else:
@@ -60,7 +62,8 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     up other requests.
     """
     endpoint = request.scope.get("endpoint")
-    if request.method == "GET" and getattr(endpoint, "clientlens_read_only", False):
+    read_only = request.method == "GET" and getattr(endpoint, "clientlens_read_only", False)
+    if read_only:
         # Autocommit on PostgreSQL (no BEGIN/COMMIT round trips); the route writes nothing, or
         # writes through a session of its own (``write_session``).
         engine = getattr(request.app.state, "read_engine", request.app.state.engine)
@@ -77,7 +80,7 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         raise
     finally:
         if request.method in SAFE_METHODS:
-            _finish(session, failed)
+            _finish(session, failed, read_only=read_only)
         else:
             await run_in_threadpool(_finish, session, failed)
 
@@ -159,24 +162,14 @@ def shop_ref(db: Session, name: str) -> ShopRef:
     Called inside the (sync) route, not as a dependency: a dependency runs on the event loop,
     and waiting there for a pooled connection would stall every request under load.
     """
-    row = db.connection().execute(_shop_by_name(), {"name": name}).first()
+    row = db.connection().execute(customers.shop_ids_statement(), {"name": name}).first()
     if row is None:
         get_shop(db, name)  # raises the NotFoundError naming the shops that exist
         raise AssertionError(name)  # pragma: no cover - get_shop raised
-    # The same statement reads the id of the latest snapshot (one round trip less on PostgreSQL).
-    db.info.setdefault("clientlens_latest_snapshot_id", {})[row.id] = row.snapshot_id
     return ShopRef(row.id, row.name)
 
 
 ShopName = Annotated[str, Path(min_length=1, max_length=100, description="shop name")]
-
-
-@lru_cache(maxsize=1)
-def _shop_by_name() -> Any:
-    shops, snaps = m.Shop.__table__, m.Snapshot.__table__
-    latest = (select(snaps.c.id).where(snaps.c.shop_id == shops.c.id).order_by(snaps.c.as_of.desc()).limit(1)
-              .correlate(shops).scalar_subquery().label("snapshot_id"))
-    return select(shops.c.id, shops.c.name, latest).where(shops.c.name == bindparam("name"))
 
 
 Reader = Annotated[Principal, Depends(require("customers.read"))]

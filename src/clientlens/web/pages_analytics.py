@@ -54,7 +54,7 @@ def customer_list(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
         f = customers.CustomerFilter(q=q or None, labels=customers.parse_labels([label] if label else None),
                                      country=country or None, channel=channel or None, score_min=low,
                                      sort=key, descending=desc)
-        page = customers.list_customers(db, shop, f, limit=request.app.state.web.page_size, cursor=cursor,
+        page = customers.list_customers(db, shop.name, f, limit=request.app.state.web.page_size, cursor=cursor,
                                         count_ttl=request.app.state.web.count_cache_seconds)
     except (ClientlensError, ValueError) as exc:
         error, page = str(exc), None

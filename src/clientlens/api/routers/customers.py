@@ -78,8 +78,8 @@ def list_customers(
                                ("expected_purchases_365d", expected_purchases_365d_max)) if v is not None}
     f = customers.CustomerFilter(q=q, labels=customers.parse_labels(label), country=country, channel=channel,
                                  score_min=lows, score_max=highs, sort=key, descending=desc)
-    # The services read only the shop's id and name (ShopRef has both; no ORM object needed).
-    page = customers.list_customers(db, cast(m.Shop, shop_ref(db, shop)), f, limit=limit, offset=offset, cursor=cursor, with_count=count,
+    # One statement finds the shop, its latest snapshot and the page (404 naming the shops if unknown).
+    page = customers.list_customers(db, shop, f, limit=limit, offset=offset, cursor=cursor, with_count=count,
                                     count_ttl=cfg.count_cache_seconds)
     return json_response(page)
 

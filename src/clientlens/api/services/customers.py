@@ -5,19 +5,19 @@ from __future__ import annotations
 import base64
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import String, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from clientlens.api import schemas as s
 from clientlens.api.services.snapshots import current_snapshot
 from clientlens.errors import ConfigError
 from clientlens.store import models as m
-from clientlens.store.repository import get_customer
+from clientlens.store.repository import get_customer, get_shop
 
 SORTS = ("customer_id", "name", "country", "created_at", "clv", "p_alive", "expected_purchases_365d")
 SCORE_SORTS = ("clv", "p_alive", "expected_purchases_365d")
@@ -61,28 +61,31 @@ def _encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
 
 
-def _decode(cursor: str) -> list[Any]:
+def _decode(cursor: str, sort: str) -> list[Any]:
+    """The cursor's [sort value, customer id], the value back in the sort column's type."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(values, list) or len(values) != 2:
+        if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], str):
             raise ValueError
+        if values[0] is not None:
+            if sort == "created_at":
+                values[0] = datetime.fromisoformat(values[0])
+            elif sort in SCORE_SORTS:
+                values[0] = float(values[0])
+            elif not isinstance(values[0], str):
+                raise ValueError
         return values
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise ConfigError("cursor is not one this API returned (field: cursor)") from exc
 
 
-def snapshot_id(session: Session, shop_id: int) -> int | None:
-    """The id of the shop's latest snapshot (as ``latest_snapshot`` picks it), without loading the row."""
-    ids: dict[int, int | None] = session.info.get("clientlens_latest_snapshot_id", {})
-    if shop_id in ids:  # read with the shop (api.deps.shop_ref)
-        return ids[shop_id]
-    memo: dict[int, m.Snapshot | None] = session.info.get("clientlens_latest_snapshot", {})
-    if shop_id in memo:
-        snap = memo[shop_id]
-        return snap.id if snap else None
-    t = m.Snapshot.__table__
-    return session.connection().execute(select(t.c.id).where(t.c.shop_id == shop_id)  # type: ignore[no-any-return]
-                                        .order_by(t.c.as_of.desc()).limit(1)).scalar()
+@lru_cache(maxsize=1)
+def shop_ids_statement() -> Any:
+    """``SELECT id, name, <latest snapshot id>`` of the shop named ``:name`` (one Core statement, built once)."""
+    shops, snaps = m.Shop.__table__, m.Snapshot.__table__
+    latest = (select(snaps.c.id).where(snaps.c.shop_id == shops.c.id).order_by(snaps.c.as_of.desc()).limit(1)
+              .correlate(shops).scalar_subquery().label("snapshot_id"))
+    return select(shops.c.id, shops.c.name, latest).where(shops.c.name == bindparam("name"))
 
 
 @lru_cache(maxsize=32)
@@ -91,132 +94,228 @@ def _alias(table: str, name: str) -> Any:
     return m.Base.metadata.tables[table].alias(name)
 
 
-def _filtered(session: Session, shop: m.Shop, f: CustomerFilter, snap: int | None) -> tuple[Any, Any, Any, Any]:
-    """The filtered query, the scores alias, the sort column and the id column to page on.
+@dataclass(frozen=True)
+class _Shape:
+    """What decides the text of the list's statement; the filter's values are bound parameters.
 
-    With a label filter the id column is the label row's customer id, so the page is read in index
-    order (snapshot, taxonomy, label, customer) and stops after one page, even at 1M customers.
+    ``part`` splits a sort on a value into the rows that have one (``values``, ordered by it) and the
+    rows without (``nulls``, listed last in customer id order), so each part can be read in the
+    order of an index and stop after one page; ``all`` is the customer id order (and the counts).
     """
-    # Core tables and aliases, not ORM entities: building the statement (every request) and reading
-    # a page of 50 rows stay cheap.
-    c = m.Customer.__table__.c
-    score = _alias("snapshot_scores", "score")
-    key: Any = c.external_id
-    snap_id = snap if snap is not None else -1
-    query = select(c.external_id, c.name, c.email, c.country, c.city, c.language, c.preferred_channel, c.kind,
-                   c.created_at, score.c.clv, score.c.p_alive, score.c.expected_purchases_365d,
-                   ).where(c.shop_id == shop.id, c.merged_into_id.is_(None))
-    query = query.outerjoin(score, and_(score.c.snapshot_id == snap_id, score.c.customer_id == c.external_id))
+
+    dialect: str
+    labels: int = 0
+    country: bool = False
+    channel: bool = False
+    score_min: tuple[str, ...] = ()
+    score_max: tuple[str, ...] = ()
+    q: bool = False
+    sort: str = "customer_id"
+    descending: bool = False
+    part: str = "all"  # "all", "values", "nulls"
+    after: bool = False  # continues after a cursor
+
+
+def _shape(dialect: str, f: CustomerFilter, **kw: Any) -> _Shape:
+    return _Shape(dialect, len(f.labels), bool(f.country), bool(f.channel), tuple(sorted(f.score_min)),
+                  tuple(sorted(f.score_max)), bool(f.q), **kw)
+
+
+def _params(shop: str, f: CustomerFilter) -> dict[str, Any]:
+    params: dict[str, Any] = {"shop": shop}
     for i, (tax, label) in enumerate(f.labels):
-        lab = _alias("snapshot_labels", f"label_{i}")
-        query = query.join(lab, and_(lab.c.snapshot_id == snap_id, lab.c.taxonomy == tax, lab.c.label == label,
-                                     lab.c.customer_id == c.external_id))
-        if i == 0:
-            key = lab.c.customer_id
+        params[f"tax_{i}"], params[f"label_{i}"] = tax, label
     if f.country:
-        query = query.where(c.country == f.country.upper())
+        params["country"] = f.country.upper()
     if f.channel:
-        query = query.where(c.preferred_channel == f.channel)
-    for name, low in f.score_min.items():
-        query = query.where(score.c[name] >= low)
-    for name, high in f.score_max.items():
-        query = query.where(score.c[name] <= high)
+        params["channel"] = f.channel
+    params.update({f"min_{k}": v for k, v in f.score_min.items()})
+    params.update({f"max_{k}": v for k, v in f.score_max.items()})
     if f.q:
         needle = f.q.strip()
-        query = query.where(or_(c.external_id == needle, c.email_norm == needle.lower(),
-                                c.name.ilike(f"%{needle}%")))
-    sort_col = score.c[f.sort] if f.sort in SCORE_SORTS else (key if f.sort == "customer_id" else c[f.sort])
-    return query, score, sort_col, key
+        params.update(q_id=needle, q_email=needle.lower(), q_name=f"%{needle}%")
+    return params
+
+
+# Labels of a row travel as one string: taxonomy US label RS taxonomy US label ... (ASCII unit and
+# record separators, which no taxonomy or label id contains).
+_US, _RS = "\x1f", "\x1e"
+
+
+@lru_cache(maxsize=512)
+def _statements(shape: _Shape) -> tuple[Any, Any]:
+    """The page statement and the count statement of one shape, built once.
+
+    One statement reads the page: the shop and its latest snapshot are scalar subqueries on the
+    shop's name (PostgreSQL evaluates each once, before the scan, and uses them as index keys), each
+    row carries its labels aggregated into one string, and the shop's and snapshot's ids (for the
+    cached count). With a label filter the rows are read in the order of the index
+    (snapshot, taxonomy, label, customer), sorted on a score in the order of the score's index
+    (snapshot, score), and the scan stops after one page, even at 1M customers.
+    """
+    c = m.Customer.__table__.c
+    shops, snaps = m.Shop.__table__, m.Snapshot.__table__
+    shop_id = select(shops.c.id).where(shops.c.name == bindparam("shop")).scalar_subquery()
+    snap_id = (select(snaps.c.id).where(snaps.c.shop_id == shop_id).order_by(snaps.c.as_of.desc()).limit(1)
+               .scalar_subquery())
+    score = _alias("snapshot_scores", "score")
+    lab_all = _alias("snapshot_labels", "row_label")
+    if shape.dialect == "postgresql":
+        sep_us, sep_rs, agg = literal_column("chr(31)", String), literal_column("chr(30)", String), func.string_agg
+    else:
+        sep_us, sep_rs, agg = literal_column("char(31)", String), literal_column("char(30)", String), func.group_concat
+    row_labels = (select(agg(lab_all.c.taxonomy + sep_us + lab_all.c.label, sep_rs))
+                  .where(lab_all.c.snapshot_id == snap_id, lab_all.c.customer_id == c.external_id)
+                  .scalar_subquery())
+    key: Any = c.external_id
+    frm = m.Customer.__table__.outerjoin(score, and_(score.c.snapshot_id == snap_id,
+                                                     score.c.customer_id == c.external_id))
+    for i in range(shape.labels):
+        lab = _alias("snapshot_labels", f"label_{i}")
+        frm = frm.join(lab, and_(lab.c.snapshot_id == snap_id, lab.c.taxonomy == bindparam(f"tax_{i}"),
+                                 lab.c.label == bindparam(f"label_{i}"), lab.c.customer_id == c.external_id))
+        if i == 0:
+            key = lab.c.customer_id
+    if shape.sort in SCORE_SORTS:
+        key = score.c.customer_id if shape.part == "values" and not shape.labels else key
+    base = select(c.id).select_from(frm).where(c.shop_id == shop_id, c.merged_into_id.is_(None))
+    if shape.country:
+        base = base.where(c.country == bindparam("country"))
+    if shape.channel:
+        base = base.where(c.preferred_channel == bindparam("channel"))
+    for name in shape.score_min:
+        base = base.where(score.c[name] >= bindparam(f"min_{name}"))
+    for name in shape.score_max:
+        base = base.where(score.c[name] <= bindparam(f"max_{name}"))
+    if shape.q:
+        base = base.where(or_(c.external_id == bindparam("q_id"), c.email_norm == bindparam("q_email"),
+                              c.name.ilike(bindparam("q_name"))))
+    sort_col: Any = None
+    if shape.part != "all":
+        sort_col = score.c[shape.sort] if shape.sort in SCORE_SORTS else c[shape.sort]
+        base = base.where(sort_col.is_not(None) if shape.part == "values" else sort_col.is_(None))
+    count = select(func.count()).select_from(base.order_by(None).subquery())
+
+    page = base.with_only_columns(
+        c.external_id, c.name, c.email, c.country, c.city, c.language, c.preferred_channel, c.kind, c.created_at,
+        score.c.clv, score.c.p_alive, score.c.expected_purchases_365d, row_labels.label("labels"),
+        c.shop_id, snap_id.label("snapshot_id"), maintain_column_froms=True)
+    last_val: Any = bindparam("last_val")
+    last_key: Any = bindparam("last_key")
+    if shape.part == "values":
+        if shape.after:
+            beyond = sort_col < last_val if shape.descending else sort_col > last_val
+            page = page.where(or_(beyond, and_(sort_col == last_val, key > last_key)))
+        page = page.order_by(sort_col.desc() if shape.descending else sort_col.asc(), key.asc())
+    elif shape.part == "nulls":  # listed last, in customer id order whatever the direction
+        if shape.after:
+            page = page.where(key > last_key)
+        page = page.order_by(key.asc())
+    else:
+        if shape.after:
+            page = page.where(key < last_key if shape.descending else key > last_key)
+        page = page.order_by(key.desc() if shape.descending else key.asc())
+    return page.offset(bindparam("offset")).limit(bindparam("limit")), count
 
 
 _COUNTS: dict[tuple[Any, ...], tuple[float, int]] = {}
 
 
-def _count(session: Session, shop: m.Shop, f: CustomerFilter, snap: int | None, query: Any, ttl: float) -> int:
-    """How many customers match; cached for ``ttl`` seconds per (store, shop, snapshot, filter)."""
-    key = (str(getattr(session.get_bind(), "url", "")), shop.id, snap, f.q, f.labels, f.country, f.channel,
-           tuple(sorted(f.score_min.items())), tuple(sorted(f.score_max.items())))
+def _count(conn: Any, shape: _Shape, ids: tuple[int, int | None], f: CustomerFilter, params: dict[str, Any],
+           ttl: float) -> int:
+    """How many customers of ``shape`` match (``part``: all, values or nulls); cached for ``ttl`` seconds
+    per (store, shop, snapshot, filter)."""
+    key = (str(conn.engine.url), ids, f.q, f.labels, f.country, f.channel, tuple(sorted(f.score_min.items())),
+           tuple(sorted(f.score_max.items())), shape.part, shape.sort if shape.part != "all" else "")
     now = time.monotonic()
     hit = _COUNTS.get(key)
     if hit is not None and now - hit[0] < ttl:
         return hit[1]
-    stmt = select(func.count()).select_from(query.with_only_columns(m.Customer.__table__.c.id).order_by(None).subquery())
-    n = session.scalar(stmt) or 0
+    n = conn.execute(_statements(replace(shape, descending=False, after=False))[1], params).scalar() or 0
     if ttl > 0:
         if len(_COUNTS) > 10_000:
             _COUNTS.clear()
         _COUNTS[key] = (now, n)
-    return n
+    return int(n)
 
 
-def list_customers(session: Session, shop: m.Shop, f: CustomerFilter, *, limit: int, offset: int = 0,
+def _labels(packed: str | None) -> dict[str, list[str]]:
+    """taxonomy -> sorted labels, from a row's packed label string."""
+    out: dict[str, list[str]] = {}
+    if packed:
+        for tax, _, label in sorted(item.partition(_US) for item in packed.split(_RS)):
+            out.setdefault(tax, []).append(label)
+    return out
+
+
+def list_customers(session: Session, shop: str, f: CustomerFilter, *, limit: int, offset: int = 0,
                    cursor: str | None = None, with_count: bool = True,
                    count_ttl: float = 0.0) -> s.Page[s.CustomerRead]:
-    """One page of a shop's customers (merged-away profiles left out)."""
-    snap = snapshot_id(session, shop.id)
-    query, score, sort_col, key = _filtered(session, shop, f, snap)
-    count = 0
-    if with_count:
-        count = _count(session, shop, f, snap, query, count_ttl)
-    if f.sort != "customer_id":
-        # NULLs last in both directions: keyset over (value is null, value, external id).
-        nulls = sort_col.is_(None)
-        if cursor:
-            last_val, last_key = _decode(cursor)
-            if last_val is None:
-                query = query.where(nulls, key > last_key)
-            elif f.descending:
-                query = query.where(or_(nulls, sort_col < last_val, and_(sort_col == last_val, key > last_key)))
-            else:
-                query = query.where(or_(nulls, sort_col > last_val, and_(sort_col == last_val, key > last_key)))
-        query = query.order_by(nulls, sort_col.desc() if f.descending else sort_col.asc(), key.asc())
+    """One page of the customers of the shop named ``shop`` (merged-away profiles left out).
+
+    Sorted on a value, the customers without one come last (in customer id order) in both
+    directions. The page is one statement (see ``_statements``), two at the turn from the customers
+    with a value to those without; the count is one more, cached for ``count_ttl`` seconds per
+    filter. An unknown shop raises ``NotFoundError`` naming the shops.
+    """
+    last = _decode(cursor, f.sort) if cursor else None
+    conn = session.connection()
+    dialect = conn.dialect.name
+    params = _params(shop, f)
+    after = {} if last is None else {"last_val": last[0], "last_key": last[1]}
+    ids: tuple[int, int | None] | None = None
+
+    def read(shape: _Shape, n: int, skip: int) -> list[Any]:
+        return list(conn.execute(_statements(shape)[0], {**params, **after, "limit": n, "offset": skip}))
+
+    if f.sort == "customer_id":
+        rows = read(_shape(dialect, f, descending=f.descending, after=last is not None), limit + 1,
+                    0 if last else offset)
     else:
-        if cursor:
-            _, last_key = _decode(cursor)
-            query = query.where(key < last_key if f.descending else key > last_key)
-        query = query.order_by(key.desc() if f.descending else key.asc())
-    rows = session.connection().execute(query.offset(0 if cursor else offset).limit(limit + 1)).all()
+        rows = []
+        skip = 0 if last else offset
+        if last is None or last[0] is not None:
+            rows = read(_shape(dialect, f, sort=f.sort, descending=f.descending, part="values",
+                               after=last is not None), limit + 1, skip)
+            if rows:
+                ids = (rows[0].shop_id, rows[0].snapshot_id)
+            if not rows and skip:  # the offset is beyond the customers with a value
+                ids = _shop_ids(session, conn, shop)
+                skip = max(0, skip - _count(conn, _shape(dialect, f, sort=f.sort, part="values"), ids, f, params,
+                                            count_ttl))
+            else:
+                skip = 0
+        if len(rows) <= limit:
+            nulls_after = last is not None and last[0] is None
+            rows += read(_shape(dialect, f, sort=f.sort, part="nulls", after=nulls_after),
+                         limit + 1 - len(rows), skip)
+    if ids is None:
+        ids = (rows[0].shop_id, rows[0].snapshot_id) if rows else _shop_ids(session, conn, shop)
+    count = _count(conn, _shape(dialect, f), ids, f, params, count_ttl) if with_count else 0
     more = len(rows) > limit
     rows = rows[:limit]
-    labels = page_labels(session, snap, [r.external_id for r in rows])
-    data = [{"customer_id": r.external_id, "name": r.name, "email": r.email, "country": r.country, "city": r.city,
-             "language": r.language, "preferred_channel": r.preferred_channel, "kind": r.kind,
-             "created_at": r.created_at, "clv": r.clv, "p_alive": r.p_alive,
-             "labels": labels.get(r.external_id, {})} for r in rows]
+    # Rows unpacked by position (a named attribute of a Row costs a lookup each).
+    data = [{"customer_id": ext, "name": name, "email": email, "country": country, "city": city,
+             "language": language, "preferred_channel": channel, "kind": kind, "created_at": created_at,
+             "clv": clv, "p_alive": p_alive, "labels": _labels(packed)}
+            for (ext, name, email, country, city, language, channel, kind, created_at, clv, p_alive, _, packed, *_)
+            in rows]
     nxt = None
     if more and rows:
-        last = rows[-1]
-        value = None if f.sort == "customer_id" else getattr(last, f.sort, None)
-        nxt = _encode([value, last.external_id])
+        tail = rows[-1]
+        value = None if f.sort == "customer_id" else getattr(tail, f.sort)
+        nxt = _encode([value, tail.external_id])
     # One validation of the whole page in pydantic-core: cheaper than a model_construct per row.
     return s.CustomerPage.model_validate({"data": data, "count": count, "next_cursor": nxt})
 
 
-def page_labels(session: Session, snap: int | None, ids: list[str]) -> dict[str, dict[str, list[str]]]:
-    """taxonomy -> labels for each customer of a page."""
-    out: dict[str, dict[str, list[str]]] = {}
-    if snap is None or not ids:
-        return out
-    conn = session.connection()
-    # One bound parameter holding the ids (a JSON array on SQLite, an array on PostgreSQL) instead of
-    # an expanding IN of 50 parameters: SQLAlchemy re-renders those on every call.
-    if conn.dialect.name == "sqlite":
-        stmt = text("SELECT customer_id, taxonomy, label FROM snapshot_labels WHERE snapshot_id = :snap "
-                    "AND customer_id IN (SELECT value FROM json_each(:ids)) ORDER BY customer_id, taxonomy, label")
-        params: dict[str, Any] = {"snap": snap, "ids": json.dumps(ids)}
-    elif conn.dialect.name == "postgresql":
-        stmt = text("SELECT customer_id, taxonomy, label FROM snapshot_labels WHERE snapshot_id = :snap "
-                    "AND customer_id = ANY(:ids) ORDER BY customer_id, taxonomy, label")
-        params = {"snap": snap, "ids": ids}
-    else:
-        lab = m.SnapshotLabel.__table__
-        stmt = select(lab.c.customer_id, lab.c.taxonomy, lab.c.label).where(  # type: ignore[assignment]
-            lab.c.snapshot_id == snap, lab.c.customer_id.in_(ids)).order_by(lab.c.customer_id, lab.c.taxonomy,
-                                                                           lab.c.label)
-        params = {}
-    for cid, tax, label in conn.execute(stmt, params):
-        out.setdefault(cid, {}).setdefault(tax, []).append(label)
-    return out
+def _shop_ids(session: Session, conn: Any, shop: str) -> tuple[int, int | None]:
+    """The shop's id and its latest snapshot's id (NotFoundError naming the shops if there is no such shop)."""
+    found = conn.execute(shop_ids_statement(), {"name": shop}).first()
+    if found is None:
+        get_shop(session, shop)  # raises the NotFoundError naming the shops that exist
+        raise AssertionError(shop)  # pragma: no cover - get_shop raised
+    return int(found.id), found.snapshot_id
 
 
 def minor_to_float(value: int | None) -> float:
