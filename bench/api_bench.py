@@ -6,9 +6,13 @@ later runs. The server (``clientlens`` app under uvicorn, one process) is pinned
 load generator to CPU 1 (``taskset`` / ``sched_setaffinity``). Requests are sent at a fixed rate
 whatever the responses do (open loop); latency is measured from each request's scheduled time, so
 queueing shows. The baseline measured in the same run is ``/healthz`` at the same rate.
+A local PostgreSQL server is pinned to CPU 1 with the load generator for the run and restored after
+(``--pg-cpu shared`` leaves it free to run on the API server's core as well): on two cores its
+backends otherwise run next to the API server, and the run measures them sharing one core.
 
     .venv/bin/python bench/api_bench.py            # 1M customers, 200 req/s for 30 s, SQLite + PostgreSQL
     .venv/bin/python bench/api_bench.py --quick    # 20k customers, 100 req/s for 5 s
+    .venv/bin/python bench/api_bench.py --backends postgres --pg-cpu shared
 
 Figures go to stdout and into docs/api.md between the ``bench`` markers.
 """
@@ -151,7 +155,7 @@ def ensure_store(url: str, n: int) -> None:
     from sqlalchemy import func, select
 
     from clientlens.store import models as m
-    from clientlens.store.db import make_engine, schema_version
+    from clientlens.store.db import make_engine, schema_version, upgrade
 
     engine = make_engine(url)
     try:
@@ -159,6 +163,7 @@ def ensure_store(url: str, n: int) -> None:
             with engine.connect() as conn:
                 have = conn.scalar(select(func.count()).select_from(m.Customer))
             if have == n:
+                upgrade(engine)  # a store built before a migration gets its indexes
                 print(f"  reusing the store with {n:,} customers")
                 return
     finally:
@@ -317,6 +322,57 @@ async def open_loop(host: str, port: int, token: str, make_path: Any, rate: floa
     return {"requests": n, "errors": errors, "p50": float(np.percentile(arr, 50)), "p99": float(np.percentile(arr, 99))}
 
 
+def _ppid(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[1])
+
+
+def pin_postgres(url: str, cpu: int) -> Any:
+    """Pin the local PostgreSQL server (postmaster and every process it forked, and so every backend it
+    forks later) to ``cpu``; return a function restoring the affinities, or None when that is not
+    possible (a remote server, no permission, no /proc).
+
+    On this two-core machine the database otherwise runs its backends on the API server's core
+    (the scheduler wakes them next to the process that sent the query), and the run measures the
+    two sharing one core rather than the API server; in production the database has its own machine.
+    """
+    from sqlalchemy import create_engine, text
+
+    if not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2:
+        return None
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        postmaster = _ppid(backend)
+        pids = [postmaster] + [int(p) for p in os.listdir("/proc") if p.isdigit() and _safe_ppid(int(p)) == postmaster]
+        saved = {pid: os.sched_getaffinity(pid) for pid in pids}
+        for pid in pids:
+            os.sched_setaffinity(pid, {cpu})
+    except (OSError, ValueError) as exc:  # not local, not ours to pin, gone
+        print(f"  PostgreSQL not pinned ({exc}): it shares the server's core", flush=True)
+        return None
+    finally:
+        engine.dispose()
+
+    def restore() -> None:
+        """Every process of the server back to its affinity (backends forked meanwhile: the postmaster's)."""
+        for pid in [postmaster] + [int(p) for p in os.listdir("/proc") if p.isdigit() and _safe_ppid(int(p)) == postmaster]:
+            try:
+                os.sched_setaffinity(pid, saved.get(pid, saved[postmaster]))
+            except OSError:
+                pass
+
+    return restore
+
+
+def _safe_ppid(pid: int) -> int | None:
+    try:
+        return _ppid(pid)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_backend(name: str, url: str, n: int, rate: float, duration: float) -> dict[str, dict[str, Any]]:
     token = bench_token(url)
     port = _free_port()
@@ -383,7 +439,9 @@ def run_backend(name: str, url: str, n: int, rate: float, duration: float) -> di
 def write_doc(results: dict[str, dict[str, dict[str, Any]]], args: argparse.Namespace) -> None:
     lines = [f"Run {datetime.now().strftime('%Y-%m-%d %H:%M')} UTC: {args.customers:,} customers, open loop at "
              f"{args.rate:g} req/s for {args.duration:g} s per case, server on CPU 0, load generator on CPU 1 "
-             f"(`{'--quick' if args.quick else 'default run'}`).", "",
+             f"(`{'--quick' if args.quick else 'default run'}`); PostgreSQL "
+             f"{'pinned to CPU 1 with the load generator' if args.pg_cpu == 'load' else 'free on both cores'} "
+             f"(`--pg-cpu {args.pg_cpu}`).", "",
              "| store | endpoint | service time, one at a time (ms) | capacity (req/s) | p50 (ms) | p99 (ms) | "
              "p99 / baseline p99 | errors |", "|---|---|---|---|---|---|---|---|"]
     for backend, cases in results.items():
@@ -393,7 +451,7 @@ def write_doc(results: dict[str, dict[str, dict[str, Any]]], args: argparse.Name
                          f"{r['p99']:.1f} | {r['p99'] / base:.1f} | {r['errors']} / {r['requests']} |")
     block = "\n".join(lines)
     text = DOC.read_text("utf-8") if DOC.exists() else "# API\n\n<!-- bench:start -->\n<!-- bench:end -->\n"
-    suffix = "" if args.rate == 200 else f"-{args.rate:g}"
+    suffix = ("" if args.rate == 200 else f"-{args.rate:g}") + ("" if args.pg_cpu == "load" else "-shared")
     start, end = f"<!-- bench{suffix}:start -->", f"<!-- bench{suffix}:end -->"
     if start in text and end in text and not args.quick:
         text = text.split(start)[0] + start + "\n" + block + "\n" + end + text.split(end, 1)[1]
@@ -409,6 +467,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--duration", type=float, default=30.0)
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--pg-url", default=os.environ.get("CLIENTLENS_TEST_PG_URL", DEFAULT_PG))
+    ap.add_argument("--pg-cpu", choices=("load", "shared"), default="load",
+                    help="load: pin a local PostgreSQL to the load generator's CPU (default); shared: leave it "
+                         "free to run on the API server's core too")
     ap.add_argument("--serve", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -427,7 +488,14 @@ def main(argv: list[str]) -> int:
         except Exception as exc:  # e.g. PostgreSQL not running: report, go on with the others
             print(f"  {backend} skipped: {exc}")
             continue
-        results[backend] = run_backend(backend, url, args.customers, args.rate, args.duration)
+        restore = pin_postgres(url, 1) if backend == "postgres" and args.pg_cpu == "load" else None
+        if restore is not None:
+            print("  PostgreSQL pinned to CPU 1 (with the load generator) for this run", flush=True)
+        try:
+            results[backend] = run_backend(backend, url, args.customers, args.rate, args.duration)
+        finally:
+            if restore is not None:
+                restore()
     write_doc(results, args)
     return 0
 

@@ -243,8 +243,13 @@ def _labels(packed: str | None) -> dict[str, list[str]]:
     """taxonomy -> sorted labels, from a row's packed label string."""
     out: dict[str, list[str]] = {}
     if packed:
-        for tax, _, label in sorted(item.partition(_US) for item in packed.split(_RS)):
-            out.setdefault(tax, []).append(label)
+        # US sorts before every character of an id, so sorting the items sorts by (taxonomy, label).
+        for item in sorted(packed.split(_RS)):
+            tax, _, label = item.partition(_US)
+            if tax in out:
+                out[tax].append(label)
+            else:
+                out[tax] = [label]
     return out
 
 
@@ -266,7 +271,7 @@ def list_customers(session: Session, shop: str, f: CustomerFilter, *, limit: int
     ids: tuple[int, int | None] | None = None
 
     def read(shape: _Shape, n: int, skip: int) -> list[Any]:
-        return list(conn.execute(_statements(shape)[0], {**params, **after, "limit": n, "offset": skip}))
+        return list(conn.execute(_statements(shape)[0], {**params, **after, "limit": n, "offset": skip}).all())
 
     if f.sort == "customer_id":
         rows = read(_shape(dialect, f, descending=f.descending, after=last is not None), limit + 1,
