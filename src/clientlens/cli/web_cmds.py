@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         """Run the web app and the REST API (uvicorn)."""
         import uvicorn
 
-        from clientlens.api.app import create_app, server_engine
+        from clientlens.api.app import create_app, prepare_server_process, server_engine
 
         actx = app_context(ctx)
         actx.ready_engine()  # create or upgrade the schema first
@@ -33,7 +33,9 @@ def register(app: typer.Typer) -> None:
         console.print(f"clientlens on http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
         if workers > 1:
             console.print("[yellow]--workers > 1 is not supported in-process; running one worker[/yellow]")
-        uvicorn.run(create_app(actx.settings, engine), host=host, port=port, log_level=log_level)
+        web_app = create_app(actx.settings, engine)
+        prepare_server_process()
+        uvicorn.run(web_app, host=host, port=port, log_level=log_level)
 
     users = typer.Typer(help="Users of the web app.", no_args_is_help=True)
     tokens = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
