@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -11,6 +14,18 @@ from clientlens.cli.common import app_context, console
 from clientlens.errors import ConfigError
 
 ROLE_HELP = "admin, analyst or agent (see docs/api.md for what each may do)"
+_WORKER_DB, _WORKER_CONFIG = "CLIENTLENS_SERVE_DB", "CLIENTLENS_SERVE_CONFIG"
+
+
+def worker_app() -> Any:
+    """The app of one ``clientlens serve --workers N`` process (uvicorn calls this in each worker)."""
+    from clientlens.api.app import create_app, prepare_server_process, server_engine
+    from clientlens.config import load_settings
+
+    settings = load_settings(os.environ.get(_WORKER_CONFIG) or None)
+    app = create_app(settings, server_engine(os.environ[_WORKER_DB]))
+    prepare_server_process()
+    return app
 
 
 def register(app: typer.Typer) -> None:
@@ -27,13 +42,24 @@ def register(app: typer.Typer) -> None:
 
         from clientlens.api.app import create_app, prepare_server_process, server_engine
 
+        if workers < 1:
+            raise ConfigError(f"--workers must be at least 1, not {workers}")
         actx = app_context(ctx)
         actx.ready_engine()  # create or upgrade the schema first
-        engine = server_engine(actx.db_url)
-        console.print(f"clientlens on http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
+        console.print(f"clientlens on http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json)"
+                      + (f", {workers} worker processes" if workers > 1 else ""))
         if workers > 1:
-            console.print("[yellow]--workers > 1 is not supported in-process; running one worker[/yellow]")
-        web_app = create_app(actx.settings, engine)
+            # Each worker process builds its own app and engine from the same config and store.
+            if actx.db_url.startswith("sqlite"):
+                console.print("[yellow]several workers on a SQLite store take turns to write; "
+                              "PostgreSQL is the store for them[/yellow]")
+            os.environ[_WORKER_DB] = actx.db_url
+            if actx.config_path:
+                os.environ[_WORKER_CONFIG] = str(Path(actx.config_path).resolve())
+            uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port,
+                        log_level=log_level)
+            return
+        web_app = create_app(actx.settings, server_engine(actx.db_url))
         prepare_server_process()
         uvicorn.run(web_app, host=host, port=port, log_level=log_level)
 
