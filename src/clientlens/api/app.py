@@ -29,7 +29,6 @@ from clientlens.api.routers import (
     unsubscribe,
 )
 from clientlens.api.services.auth import ThrottledError
-from clientlens.api.services.bridge import NotAvailableError
 from clientlens.config import Settings
 
 log = logging.getLogger(__name__)
@@ -117,10 +116,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.read_engine = (engine.execution_options(isolation_level="AUTOCOMMIT")
                              if engine.dialect.name == "postgresql" else engine)
     errors.install(app)
-
-    @app.exception_handler(NotAvailableError)
-    async def not_available(request: Request, exc: NotAvailableError) -> JSONResponse:
-        return JSONResponse(errors.error_body(409, "not_available", str(exc)), status_code=409)
 
     @app.exception_handler(ThrottledError)
     async def throttled(request: Request, exc: ThrottledError) -> JSONResponse:
