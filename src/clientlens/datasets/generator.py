@@ -19,6 +19,7 @@ False
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -140,6 +141,67 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
 
 
+class _UniqueEmails:
+    """E-mail addresses unique over the whole shop, block after block.
+
+    A block draws its own addresses, unique within it; it cannot see the others (blocks are
+    generated independently, in worker processes too). Blocks are registered here in order, in
+    :func:`generate_shop` and :func:`generate_to_parquet` alike, and a customer whose address an
+    earlier block already gave out gets its customer id in the mailbox (``anna.nowak.c0001234@...``):
+    otherwise identity resolution would rightly merge two generated people into one. Memory: 8
+    bytes per address given out (sorted stable hashes) plus a set for the current chunk.
+    """
+
+    def __init__(self) -> None:
+        self._old = np.empty(0, dtype=np.int64)
+        self._new: set[int] = set()
+
+    @staticmethod
+    def _hash(email: str) -> int:
+        return int.from_bytes(hashlib.blake2b(email.encode(), digest_size=8).digest(), "little", signed=True)
+
+    def unique(self, emails: list[Any], ids: list[str]) -> list[Any] | None:
+        """``emails`` with every address already given out replaced; None when none was.
+
+        Missing addresses (None or NaN) stay as they are."""
+        hashes = np.array([self._hash(e) if isinstance(e, str) and e else 0 for e in emails], dtype=np.int64)
+        seen_before = np.zeros(len(emails), dtype=bool)
+        if len(self._old):
+            seen_before = self._old[np.minimum(np.searchsorted(self._old, hashes), len(self._old) - 1)] == hashes
+        out: list[Any] | None = None
+        for k, email in enumerate(emails):
+            if not isinstance(email, str) or not email:
+                continue
+            h = int(hashes[k])
+            if seen_before[k] or h in self._new:
+                box, _, domain = email.partition("@")
+                email = f"{box}.{ids[k].lower()}@{domain}"
+                h = self._hash(email)
+                if out is None:
+                    out = list(emails)
+                out[k] = email
+            self._new.add(h)
+        return out
+
+    def flush(self) -> None:
+        """Fold the current chunk's addresses into the sorted array."""
+        if self._new:
+            self._old = np.union1d(self._old, np.fromiter(self._new, dtype=np.int64, count=len(self._new)))
+            self._new = set()
+
+    def fix_frame(self, customers: pd.DataFrame) -> None:
+        fixed = self.unique(customers["email"].tolist(), customers["customer_id"].tolist())
+        if fixed is not None:
+            customers["email"] = fixed
+
+    def fix_table(self, customers: pa.Table) -> pa.Table:
+        fixed = self.unique(customers.column("email").to_pylist(), customers.column("customer_id").to_pylist())
+        if fixed is None:
+            return customers
+        i = customers.schema.get_field_index("email")
+        return customers.set_column(i, customers.schema.field(i), pa.array(fixed, type=customers.schema.field(i).type))
+
+
 def generate_shop(n_customers: int = 5000, *, seed: int = 0, as_of: date = DEFAULT_AS_OF,
                   settings: GeneratorSettings | dict[str, Any] | None = None,
                   progress: Progress | None = None) -> GeneratedShop:
@@ -153,8 +215,11 @@ def generate_shop(n_customers: int = 5000, *, seed: int = 0, as_of: date = DEFAU
     cfg = resolve_settings(settings)
     cat = _catalogue(seed, as_of, cfg)
     parts: dict[str, list[pd.DataFrame]] = {}
+    emails = _UniqueEmails()
     for b, n in _blocks(n_customers):
         for name, frame in _block(b, n, cfg, as_of, seed, cat).items():
+            if name == "customers":
+                emails.fix_frame(frame)
             parts.setdefault(name, []).append(frame)
         if progress is not None:
             progress(n)
@@ -228,9 +293,14 @@ def generate_to_parquet(n_customers: int, out_dir: str | Path, *, chunk_size: in
     writers = {name: pq.ParquetWriter(paths[name], to_arrow(name, None).schema) for name in names}
     done = 0
 
+    emails = _UniqueEmails()
+
     def write(chunk: list[tuple[int, int]], result: dict[str, pa.Table]) -> None:
         nonlocal done
         for name, table in result.items():
+            if name == "customers":
+                table = emails.fix_table(table)
+                emails.flush()
             writers[name].write_table(table)
         done += sum(n for _, n in chunk)
         log.info("generated %d of %d customers", done, n_customers)
