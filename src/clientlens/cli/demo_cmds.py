@@ -111,24 +111,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _serve(engine: Engine, settings: Settings, host: str, port: int) -> None:
+    """Serve the demo store as ``clientlens serve`` would."""
     import uvicorn
 
-    try:
-        from clientlens.api.app import create_app
-    except ImportError:
-        from fastapi import FastAPI
-        from fastapi.responses import HTMLResponse
+    from clientlens.api.app import create_app, prepare_server_process, server_engine
 
-        app = FastAPI(title="clientlens")
-
-        @app.get("/", response_class=HTMLResponse)
-        def index() -> str:
-            return "<h1>clientlens</h1><p>The demo store is ready; the web app lands with its issue.</p>"
-
-        @app.get("/healthz")
-        def healthz() -> dict[str, str]:
-            return {"status": "ok"}
-    else:
-        app = create_app(settings, engine=engine)
+    engine.dispose()  # the server's own engine (pool sized for it, no pre-ping) replaces the CLI's
+    app = create_app(settings, engine=server_engine(engine.url.render_as_string(hide_password=False)))
+    prepare_server_process()
     console.print(f"serving http://{host}:{port} (Ctrl+C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
