@@ -81,9 +81,11 @@ class AuditEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)  # JSON
 
 
-# Indexes on store tables for the customer list at 1M customers (created by migrations 0003 and 0004).
+# Indexes on store tables for the customer list at 1M customers (created by migrations 0003 to 0005).
 Index("ix_customers_shop_country", Customer.shop_id, Customer.country, Customer.id)
 Index("ix_customers_shop_channel", Customer.shop_id, Customer.preferred_channel, Customer.id)
+Index("ix_customers_shop_name", Customer.shop_id, Customer.name)  # migration 0005: sort by name
+Index("ix_customers_shop_created_at", Customer.shop_id, Customer.created_at)  # 0005: sort by creation date
 Index("ix_snapshot_scores_clv", SnapshotScore.snapshot_id, SnapshotScore.clv)
 Index("ix_snapshot_scores_p_alive", SnapshotScore.snapshot_id, SnapshotScore.p_alive)
 Index("ix_snapshot_scores_expected_purchases_365d", SnapshotScore.snapshot_id,  # migration 0004
