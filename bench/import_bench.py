@@ -180,7 +180,7 @@ def main() -> None:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         else:
             print("PostgreSQL skipped: give --pg-url or set CLIENTLENS_TEST_PG_URL")
-    if not args.no_doc:
+    if not args.no_doc and not args.quick:  # a quick run does not replace the recorded full-size figures
         write_doc(results, n)
 
 
