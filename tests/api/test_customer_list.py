@@ -179,3 +179,33 @@ def test_unknown_shop_and_empty_pages(store) -> None:  # type: ignore[no-untyped
         s.add(m.Shop(name="fresh", created_at=datetime(2024, 1, 1)))
         s.flush()
         assert cs.list_customers(s, "fresh", cs.CustomerFilter(), limit=5).count == 0  # no customers, no snapshot
+
+
+def _plan(engine: Any, f: cs.CustomerFilter) -> list[str]:
+    stmt = cs._statements(cs._shape("sqlite", f, descending=False, after=False))[0]
+    comp = stmt.compile(dialect=engine.dialect)
+    params = comp.construct_params({**cs._params(SHOP, f), "limit": 51, "offset": 0})
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + comp.string, tuple(params[k] for k in comp.positiontup))
+        return [r[3] for r in rows]
+
+
+def test_a_migration_on_an_analysed_sqlite_store_keeps_the_list_on_the_label_index(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from clientlens.store.db import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0004")
+    build_store(engine, customers=120, users=False)
+    with engine.connect() as conn:  # a store analysed before migration 0005 added two indexes
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+    upgrade(engine)
+    f = cs.CustomerFilter(labels=(("rfm_segment", "lost"),))
+    plan = _plan(engine, f)
+    first = next(step for step in plan if step.startswith(("SCAN", "SEARCH")))
+    assert "label_0" in first and "ix_snapshot_labels_tax_label_customer" in first, plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan  # read in index order, no sort
+    with engine.connect() as conn:
+        analysed = {r[0] for r in conn.exec_driver_sql("SELECT idx FROM sqlite_stat1 WHERE tbl = 'customers'")}
+    assert {"ix_customers_shop_name", "ix_customers_shop_created_at"} <= analysed
+    engine.dispose()

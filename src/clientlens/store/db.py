@@ -87,10 +87,32 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Create the schema or upgrade it to ``revision`` (``clientlens init``)."""
     from alembic import command
 
+    before = schema_version(engine)
     try:
         command.upgrade(_alembic_config(engine), revision)
     except OperationalError as exc:
         raise StoreError(f"cannot reach the store {mask_url(str(engine.url))}: {exc.orig}") from exc
+    if before is not None and schema_version(engine) != before:
+        refresh_sqlite_statistics(engine)
+
+
+def refresh_sqlite_statistics(engine: Engine) -> None:
+    """Re-gather SQLite's planner statistics after a migration, when the store has any.
+
+    SQLite plans with ``sqlite_stat1`` when it exists; an index a migration adds has no row there and
+    is assumed very selective, so a store analysed before the migration can get a much worse plan
+    (the customer list at 20k customers: 0.5 ms with fresh statistics, 19 ms with the new index
+    unanalysed). A store never analysed plans on SQLite's defaults and is left so. PostgreSQL
+    analyses by itself.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() is None:
+            return
+        conn.exec_driver_sql("PRAGMA analysis_limit = 1000")  # sampled: quick at any size
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
 
 
 def head_version() -> str:
