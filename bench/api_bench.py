@@ -228,15 +228,12 @@ def serve(url: str, port: int) -> None:
 
     import uvicorn
 
-    from clientlens.api.app import create_app, prepare_server_process
+    from clientlens.api.app import server_app
     from clientlens.config import load_settings
 
     logging.basicConfig(level=logging.WARNING)
     settings = load_settings(search_cwd=False, overrides={"store": {"url": url}})
-    # create_app makes the engine as a server should (no pre-ping, pool as large as the thread pool).
-    app = create_app(settings)
-    if os.environ.get("CLIENTLENS_BENCH_NO_FREEZE") is None:
-        prepare_server_process()  # as `clientlens serve` does
+    app = server_app(settings, url)  # as `clientlens serve` builds it
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

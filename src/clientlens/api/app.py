@@ -98,6 +98,14 @@ def prepare_server_process() -> None:
     gc.freeze()
 
 
+def server_app(settings: Settings, url: str) -> FastAPI:
+    """The app as a long-running server runs it (``clientlens serve``, its workers, the demo):
+    on the server's engine for ``url``, with the start-up objects frozen (``prepare_server_process``)."""
+    app = create_app(settings, server_engine(url))
+    prepare_server_process()
+    return app
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The FastAPI application for ``settings``, on ``engine`` (default: the store URL of the settings).
 

@@ -57,9 +57,9 @@ def _finish(session: Session, failed: bool, *, read_only: bool = False) -> None:
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """One store session per request, committed when the route succeeds, rolled back otherwise.
 
-    Opening a session does no I/O. Ending one after a GET (nothing written) happens on the event
-    loop; after any other method the commit runs in the thread pool, so a slow write does not hold
-    up other requests.
+    Opening a session does no I/O. A ``read_only`` route's session is just closed, on the event loop
+    (no I/O); every other session is committed or rolled back in the thread pool, so a slow
+    database does not hold up other requests.
     """
     endpoint = request.scope.get("endpoint")
     read_only = request.method == "GET" and getattr(endpoint, "clientlens_read_only", False)
@@ -79,10 +79,10 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         failed = True
         raise
     finally:
-        if request.method in SAFE_METHODS:
-            _finish(session, failed, read_only=read_only)
+        if read_only:
+            _finish(session, failed, read_only=True)  # no I/O: the connection goes back to the pool
         else:
-            await run_in_threadpool(_finish, session, failed)
+            await run_in_threadpool(_finish, session, failed)  # COMMIT / ROLLBACK: off the event loop
 
 
 def read_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:

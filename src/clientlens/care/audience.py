@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clientlens.care.business_time import to_local, zone
 from clientlens.care.consent import has_consent
 from clientlens.care.facts import CustomerFacts
+from clientlens.care.render import primary_language
 from clientlens.errors import ConfigError, InputError
 from clientlens.store import models as m
 
@@ -121,8 +122,7 @@ def matches_audience(customer: m.Customer, facts: CustomerFacts, spec: AudienceS
         return False
     if spec.min_clv is not None and (facts.clv is None or facts.clv < spec.min_clv):
         return False
-    lang = (customer.language or "").replace("_", "-").split("-")[0].lower()
-    if spec.languages and lang not in spec.languages:
+    if spec.languages and primary_language(customer.language) not in spec.languages:
         return False
     return not (spec.countries and (customer.country or "").upper() not in spec.countries)
 

@@ -32,7 +32,7 @@ from clientlens.care.config import CareSettings, care_settings
 from clientlens.care.consent import ensure_consent, has_consent, unsubscribe_token
 from clientlens.care.facts import latest_facts
 from clientlens.care.loyalty import loyalty_statuses
-from clientlens.care.render import Rendered, TemplateRenderer
+from clientlens.care.render import Rendered, TemplateRenderer, primary_language
 from clientlens.care.senders import OutgoingMessage, Receipt, Sender, stable_message_id
 from clientlens.config import Settings
 from clientlens.errors import CareError
@@ -92,8 +92,7 @@ def given_name(name: str | None, language: str | None) -> str:
     words = (name or "").split()
     if not words:
         return ""
-    lang = (language or "").replace("_", "-").split("-")[0].lower()
-    return words[-1] if lang in FAMILY_NAME_FIRST else words[0]
+    return words[-1] if primary_language(language) in FAMILY_NAME_FIRST else words[0]
 
 
 def plan_campaign(session: Session, shop_name: str, spec: CampaignSpec, settings: Settings, *,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -34,16 +34,21 @@ def _progress(total: int) -> Iterator[Any]:
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=err_console, transient=False) as bar:
         task = bar.add_task("starting", total=total)
-        seen: list[str] = []
-
-        def on_step(name: str) -> None:
-            if seen:
-                bar.advance(task)
-            seen.append(name)
-            bar.update(task, description=STEP_TEXT.get(name, name))
-
-        yield on_step
+        yield _step_callback(bar, task)
         bar.update(task, completed=total, description="done")
+
+
+def _step_callback(bar: Progress, task: Any) -> Callable[[str], None]:
+    """The analysis ``step`` callback: each new step finishes the previous one and names itself on ``task``."""
+    seen: list[str] = []
+
+    def on_step(name: str) -> None:
+        if seen:
+            bar.advance(task)
+        seen.append(name)
+        bar.update(task, description=STEP_TEXT.get(name, name))
+
+    return on_step
 
 
 def _print_frame(df: Any, fmt: str, title: str | None = None) -> None:
@@ -241,16 +246,8 @@ def register(app: typer.Typer) -> None:
                       console=err_console) as bar:
             gen = bar.add_task("generating the sample shop", total=customers)
             steps = bar.add_task("classifying", total=len(STEPS))
-            started: list[str] = []
-
-            def on_step(name: str) -> None:
-                if started:
-                    bar.advance(steps)
-                started.append(name)
-                bar.update(steps, description=STEP_TEXT.get(name, name))
-
             result = evaluate_sample_shop(customers=customers, seed=seed, settings=settings, engine=engine,
-                                          generated=lambda n: bar.advance(gen, n), step=on_step)
+                                          generated=lambda n: bar.advance(gen, n), step=_step_callback(bar, steps))
             bar.update(steps, completed=len(STEPS), description="classified")
         if format == "table":
             shown = result.assign(label=result["taxonomy"] + " = " + result["label"])

@@ -39,6 +39,15 @@ def _conv_row(c: Any) -> dict[str, Any]:
             "resolution_due": c.resolution_due, "resolved_at": c.resolved_at, "priority_reason": c.priority_reason}
 
 
+def _senders(care: Any, outbox: str | None) -> dict[str, Any]:
+    """The senders of ``--outbox DIR`` (messages written to files) or, without it, the configured ones."""
+    from clientlens.care.senders import OutboxSender, build_senders
+
+    if outbox:
+        return {ch: OutboxSender(outbox, care.senders.smtp_from) for ch in ("email", "sms", "chat")}
+    return build_senders(care)
+
+
 def _register_inbox(app: typer.Typer) -> None:
     inbox_app = typer.Typer(help="The service inbox: conversations, replies, assignment, resolution.",
                             invoke_without_command=True)
@@ -113,7 +122,6 @@ def _register_inbox(app: typer.Typer) -> None:
                 outbox: str = typer.Option(None, "--outbox", help="Write the surveys to this folder instead.")) -> None:
         """Record numeric replies to surveys already sent, then send the queued surveys."""
         from clientlens.care.config import care_settings
-        from clientlens.care.senders import OutboxSender, Sender, build_senders
         from clientlens.care.surveys import process_survey_replies, send_queued_surveys
         from clientlens.store.db import session_scope
 
@@ -122,8 +130,7 @@ def _register_inbox(app: typer.Typer) -> None:
         care = care_settings(actx.settings)
         with session_scope(engine) as s:
             answers = process_survey_replies(s, shop, actx.settings)
-        senders: dict[str, Sender] = ({ch: OutboxSender(outbox, care.senders.smtp_from) for ch in ("email", "sms", "chat")}
-                                      if outbox else build_senders(care))
+        senders = _senders(care, outbox)
         report = send_queued_surveys(engine, shop, actx.settings, senders)
         console.print(f"{len(answers)} survey answers recorded; {report.sent} surveys sent, "
                       f"{report.not_sent} waiting (no consent, quiet hours or capping)")
@@ -289,13 +296,11 @@ def _register_campaigns(app: typer.Typer) -> None:
         from clientlens.care.audience import load_campaign
         from clientlens.care.campaigns import send_campaign
         from clientlens.care.config import care_settings
-        from clientlens.care.senders import OutboxSender, Sender, build_senders
 
         actx = app_context(ctx)
         spec = load_campaign(file)
         care = care_settings(actx.settings)
-        senders: dict[str, Sender] = ({ch: OutboxSender(outbox, care.senders.smtp_from) for ch in ("email", "sms", "chat")}
-                                      if outbox else build_senders(care))
+        senders = _senders(care, outbox)
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"sending {spec.name}", total=None)
 

@@ -114,10 +114,9 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int) -> None:
     """Serve the demo store as ``clientlens serve`` would."""
     import uvicorn
 
-    from clientlens.api.app import create_app, prepare_server_process, server_engine
+    from clientlens.api.app import server_app
 
     engine.dispose()  # the server's own engine (pool sized for it, no pre-ping) replaces the CLI's
-    app = create_app(settings, engine=server_engine(engine.url.render_as_string(hide_password=False)))
-    prepare_server_process()
+    app = server_app(settings, engine.url.render_as_string(hide_password=False))
     console.print(f"serving http://{host}:{port} (Ctrl+C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -19,13 +19,10 @@ _WORKER_DB, _WORKER_CONFIG = "CLIENTLENS_SERVE_DB", "CLIENTLENS_SERVE_CONFIG"
 
 def worker_app() -> Any:
     """The app of one ``clientlens serve --workers N`` process (uvicorn calls this in each worker)."""
-    from clientlens.api.app import create_app, prepare_server_process, server_engine
+    from clientlens.api.app import server_app
     from clientlens.config import load_settings
 
-    settings = load_settings(os.environ.get(_WORKER_CONFIG) or None)
-    app = create_app(settings, server_engine(os.environ[_WORKER_DB]))
-    prepare_server_process()
-    return app
+    return server_app(load_settings(os.environ.get(_WORKER_CONFIG) or None), os.environ[_WORKER_DB])
 
 
 def register(app: typer.Typer) -> None:
@@ -40,7 +37,7 @@ def register(app: typer.Typer) -> None:
         """Run the web app and the REST API (uvicorn)."""
         import uvicorn
 
-        from clientlens.api.app import create_app, prepare_server_process, server_engine
+        from clientlens.api.app import server_app
 
         if workers < 1:
             raise ConfigError(f"--workers must be at least 1, not {workers}")
@@ -59,9 +56,7 @@ def register(app: typer.Typer) -> None:
             uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port,
                         log_level=log_level)
             return
-        web_app = create_app(actx.settings, server_engine(actx.db_url))
-        prepare_server_process()
-        uvicorn.run(web_app, host=host, port=port, log_level=log_level)
+        uvicorn.run(server_app(actx.settings, actx.db_url), host=host, port=port, log_level=log_level)
 
     users = typer.Typer(help="Users of the web app.", no_args_is_help=True)
     tokens = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)

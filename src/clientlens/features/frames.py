@@ -103,11 +103,6 @@ def canonical(table: ir.Table, kind: str, *, what: str | None = None) -> ir.Tabl
     return table.select(**cols)
 
 
-def empty_frame(kind: str) -> pa.Table:
-    """An empty Arrow table of canonical frame ``kind``."""
-    return arrow_schema(kind).empty_table()
-
-
 def register_frames(engine: Any, frames: Mapping[str, Any]) -> dict[str, ir.Table]:
     """Engine tables (canonical) for each frame; Arrow / pandas / Polars frames are registered.
 

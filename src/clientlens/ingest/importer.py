@@ -150,9 +150,10 @@ def import_file(engine: Engine, shop: str, entity: str, path: str | Path, *,
     of ``settings.ingest.batch_size``, each one transaction; rejected rows go to the quarantine file.
     """
     now = now or utcnow()
+    shop_cfg = settings.shop(shop)
     v, kept, rejections, n_same = prepare(path, entity, mapping=mapping, options=options,
-                                          settings=settings, now=now, shop_currency=settings.shop(shop).currency,
-                                          shop_timezone=settings.shop(shop).timezone)
+                                          settings=settings, now=now, shop_currency=shop_cfg.currency,
+                                          shop_timezone=shop_cfg.timezone)
     report = ImportReport(file=v.source, entity=entity, shop=shop, read=v.read, layout=v.layout)
     with Session(engine) as session:
         shop_row = get_or_create_shop(session, shop, now=now)

@@ -203,18 +203,9 @@ def make_labels(customer_ids: pd.Series, taxonomy: str, label: str | pd.Series, 
         figure_json = ["{" + ", ".join(parts) + "}" for parts in zip(*keyed, strict=True)]
     else:
         figure_json = ["{}"] * n
-    template = TEMPLATES.get(rule_id)
     value_cols = [values for _, values in columns]
-    texts: list[str] = []
-    for i, row_values in enumerate(zip(*value_cols, strict=True) if names else ([()] * n)):
-        row = dict(zip(names, row_values, strict=True))
-        if template is not None:
-            try:
-                texts.append(template.format(label=labels[i], **row))
-                continue
-            except (KeyError, TypeError, ValueError):
-                pass
-        texts.append(render_text(rule_id, row, label=labels[i]))
+    texts = [render_text(rule_id, dict(zip(names, row_values, strict=True)), label=labels[i])
+             for i, row_values in enumerate(zip(*value_cols, strict=True) if names else ([()] * n))]
     return pd.DataFrame({
         "customer_id": customer_ids.astype(str).to_numpy(),
         "taxonomy": taxonomy,

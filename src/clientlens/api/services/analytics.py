@@ -174,7 +174,7 @@ def clv_histogram(session: Session, shop: m.Shop, bins: int) -> list[dict[str, A
             for i, c in enumerate(counts)]
 
 
-def nps_trend(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop) -> list[dict[str, Any]]:
+def nps_trend(session: Session, settings: Settings, shop: m.Shop) -> list[dict[str, Any]]:
     """NPS per month (the care layer's report)."""
     from clientlens.care.feedback import nps_report
 
@@ -182,7 +182,7 @@ def nps_trend(session: Session, settings: Settings, cfg: WebSettings, shop: m.Sh
             for r in nps_report(session, shop.id, settings, by="month") if r.nps is not None]
 
 
-def sla_by_channel(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop) -> list[dict[str, Any]]:
+def sla_by_channel(session: Session, settings: Settings, shop: m.Shop) -> list[dict[str, Any]]:
     """First-response SLA attainment per channel (the care layer's business-hours metrics)."""
     from clientlens.care.config import care_settings
     from clientlens.care.inbox import sync_conversations
@@ -210,8 +210,8 @@ def dashboard(session: Session, settings: Settings, cfg: WebSettings, shop: m.Sh
         "pareto": curve,
         "cohorts": cohorts(session, shop, run),
         "clv": clv_histogram(session, shop, cfg.clv_bins),
-        "nps": nps_trend(session, settings, cfg, shop),
-        "sla": sla_by_channel(session, settings, cfg, shop),
+        "nps": nps_trend(session, settings, shop),
+        "sla": sla_by_channel(session, settings, shop),
     }, "taxonomy": taxonomy}
 
 

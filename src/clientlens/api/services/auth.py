@@ -124,12 +124,12 @@ def principal_from_token(session: Session, token: str, *, cache_seconds: float =
     A revocation through this process (API or web) clears the cache at once; one made by another
     process (``clientlens tokens revoke``) takes effect within ``cache_seconds``.
     """
+    cached = cached_principal(session, token, cache_seconds=cache_seconds)
+    if cached is not NOT_CACHED:
+        return cached
     digest = token_digest(token)
     key = (str(getattr(session.get_bind(), "url", "")), digest)
     now = time.monotonic()
-    hit = _TOKENS.get(key)
-    if hit is not None and now - hit[0] < cache_seconds:
-        return hit[1]
     row = session.execute(select(am.ApiToken.name, am.ApiToken.role).where(
         am.ApiToken.token_hash == digest, am.ApiToken.revoked_at.is_(None))).first()
     principal = None if row is None else Principal(name=row.name, role=row.role, kind="token")

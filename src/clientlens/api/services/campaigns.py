@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from clientlens.api import schemas as s
 from clientlens.care.audience import AudienceSpec, CampaignSpec
-from clientlens.care.campaigns import plan_campaign, send_campaign
+from clientlens.care.campaigns import given_name, plan_campaign, send_campaign
 from clientlens.care.config import care_settings
 from clientlens.care.render import TemplateRenderer, primary_language
 from clientlens.care.senders import build_senders
@@ -55,7 +55,7 @@ def preview(session: Session, settings: Settings, shop: m.Shop, body: s.Campaign
         first = plan.messages[0].customer if plan.messages else None
         name = (first.name if first else None) or ""
         today = utcnow().date()
-        ctx = {"first_name": name.split(" ")[0] if name else "", "name": name, "shop": shop.name,
+        ctx = {"first_name": given_name(name, language), "name": name, "shop": shop.name,
                "discount": spec.discount, "celebration_date": None,
                "offer_valid_until": today + timedelta(days=spec.offer_valid_days) if spec.offer_valid_days else None,
                "unsubscribe_url": care.unsubscribe_url.format(token="preview"), "tier": "", "points": 0}

@@ -24,7 +24,7 @@ from clientlens.store.repository import utcnow
 STATUSES = ("new", "open", "waiting_on_customer", "resolved")
 
 
-def _read(conv: Any, ext: str, name: str | None) -> s.ConversationRead:
+def read(conv: Any, ext: str, name: str | None) -> s.ConversationRead:
     """A conversation (ORM object or a row with the same column names) as the API shows it."""
     now = utcnow()
     breached = bool(conv.first_response_due and conv.first_response_at is None and conv.status != "resolved"
@@ -58,7 +58,7 @@ def inbox(session: Session, settings: Settings, shop: m.Shop, *, status: str | N
                                           include_resolved=include_resolved)
     page = convs[offset:offset + limit]
     people = _people(session, [c.customer_id for c in page])
-    data = [_read(c, *people.get(c.customer_id, ("?", None))) for c in page]
+    data = [read(c, *people.get(c.customer_id, ("?", None))) for c in page]
     return s.ConversationPage(data=data, count=len(convs))
 
 
@@ -67,7 +67,7 @@ def of_customer(session: Session, shop: m.Shop, customer_pk: int) -> list[s.Conv
                                                             Conversation.customer_id == customer_pk)
                                  .order_by(Conversation.last_message_at.desc())))
     people = _people(session, [customer_pk])
-    return [_read(c, *people.get(c.customer_id, ("?", None))) for c in convs]
+    return [read(c, *people.get(c.customer_id, ("?", None))) for c in convs]
 
 
 def detail(session: Session, shop: m.Shop, conversation_id: int) -> s.ConversationDetail:
@@ -75,7 +75,7 @@ def detail(session: Session, shop: m.Shop, conversation_id: int) -> s.Conversati
     people = _people(session, [conv.customer_id])
     ext, name = people.get(conv.customer_id, ("?", None))
     history = [interaction_read(i, ext) for i in care_inbox.messages_of(session, conv.id)]
-    return s.ConversationDetail(**_read(conv, ext, name).model_dump(), history=history)
+    return s.ConversationDetail(**read(conv, ext, name).model_dump(), history=history)
 
 
 def by_thread(session: Session, shop: m.Shop, thread_id: str) -> int:
@@ -103,4 +103,3 @@ def resolve(session: Session, settings: Settings, shop: m.Shop, conversation_id:
     return detail(session, shop, conversation_id)
 
 
-read = _read

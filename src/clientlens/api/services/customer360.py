@@ -3,7 +3,6 @@ conversations."""
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from functools import lru_cache
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from clientlens.api import schemas as s
 from clientlens.api.config import WebSettings
-from clientlens.api.services import conversations, fast360, fast360_pg
+from clientlens.api.services import conversations, customers, fast360, fast360_pg
 from clientlens.api.services.snapshots import current_snapshot
 from clientlens.care.facts import CustomerFacts
 from clientlens.config import Settings
@@ -155,27 +154,6 @@ def _care(settings: Settings) -> Any:
     return hit[1]
 
 
-def _label_read(r: Any) -> s.LabelRead:
-    try:
-        figures = json.loads(r.figures) if r.figures else {}
-    except ValueError:
-        figures = {}
-    return s.LabelRead(taxonomy=r.taxonomy, label=r.label, rule_id=r.rule_id,
-                       figures=figures if isinstance(figures, dict) else {}, text=r.text)
-
-
-def _prediction(data: fast360.CustomerData, customer_id: str) -> s.PredictionRead | None:
-    row = data.score
-    if row is None or data.snapshot is None:
-        return None
-    products = json.loads(row.next_products) if row.next_products else []
-    return s.PredictionRead(customer_id=customer_id, model=row.model, p_alive=row.p_alive,
-                            expected_purchases_90d=row.expected_purchases_90d,
-                            expected_purchases_365d=row.expected_purchases_365d, clv=row.clv,
-                            expected_next_order=row.expected_next_order,
-                            next_products=products if isinstance(products, list) else [], as_of=data.snapshot.as_of)
-
-
 def customer_360(session: Session, settings: Settings, cfg: WebSettings, shop: m.Shop,
                  customer_id: str) -> s.Customer360:
     """The whole 360 of one customer: each table read once with Core (see ``fast360``), no ORM hydration
@@ -208,8 +186,9 @@ def customer_360(session: Session, settings: Settings, cfg: WebSettings, shop: m
     return s.Customer360(
         profile=profile,
         consents={ch: getattr(cust, f"consent_{ch}") for ch in CONSENT_CHANNELS},
-        labels=[_label_read(r) for r in data.labels],
-        prediction=_prediction(data, cust.external_id),
+        labels=[customers.label_read(r) for r in data.labels],
+        prediction=(customers.prediction_read(data.score, cust.external_id, data.snapshot.as_of)
+                    if data.score is not None and data.snapshot is not None else None),
         timeline=events[:cfg.timeline_limit],
         next_best_action=_action(acts[0]) if acts else None,
         conversations=[conversations.read(c, cust.external_id, cust.name) for c in convs],

@@ -327,6 +327,26 @@ def minor_to_float(value: int | None) -> float:
     return (value or 0) / 100.0
 
 
+def label_read(r: Any) -> s.LabelRead:
+    """A stored label row (ORM object or Core row) with its evidence decoded."""
+    try:
+        figures = json.loads(r.figures) if r.figures else {}
+    except ValueError:
+        figures = {}
+    return s.LabelRead(taxonomy=r.taxonomy, label=r.label, rule_id=r.rule_id,
+                       figures=figures if isinstance(figures, dict) else {}, text=r.text)
+
+
+def prediction_read(row: Any, customer_id: str, as_of: date) -> s.PredictionRead:
+    """A stored score row (ORM object or Core row) of the snapshot of ``as_of``."""
+    products = json.loads(row.next_products) if row.next_products else []
+    return s.PredictionRead(customer_id=customer_id, model=row.model, p_alive=row.p_alive,
+                            expected_purchases_90d=row.expected_purchases_90d,
+                            expected_purchases_365d=row.expected_purchases_365d, clv=row.clv,
+                            expected_next_order=row.expected_next_order,
+                            next_products=products if isinstance(products, list) else [], as_of=as_of)
+
+
 def order_read(o: m.Order, ext: str) -> s.OrderRead:
     return s.OrderRead(order_id=o.external_id, customer_id=ext, ordered_at=o.ordered_at, channel=o.channel,
                        currency=o.currency, total=minor_to_float(o.total_minor),
@@ -402,14 +422,7 @@ def prediction(session: Session, shop: m.Shop, customer_id: str) -> s.Prediction
     if snap is None:
         return None
     row = session.get(m.SnapshotScore, (snap.id, customer_id))
-    if row is None:
-        return None
-    products = json.loads(row.next_products) if row.next_products else []
-    return s.PredictionRead(customer_id=customer_id, model=row.model, p_alive=row.p_alive,
-                            expected_purchases_90d=row.expected_purchases_90d,
-                            expected_purchases_365d=row.expected_purchases_365d, clv=row.clv,
-                            expected_next_order=row.expected_next_order,
-                            next_products=products if isinstance(products, list) else [], as_of=snap.as_of)
+    return None if row is None else prediction_read(row, customer_id, snap.as_of)
 
 
 def customer_labels(session: Session, shop: m.Shop, customer_id: str) -> list[s.LabelRead]:
@@ -419,12 +432,4 @@ def customer_labels(session: Session, shop: m.Shop, customer_id: str) -> list[s.
     rows = session.scalars(select(m.SnapshotLabel).where(m.SnapshotLabel.snapshot_id == snap.id,
                                                          m.SnapshotLabel.customer_id == customer_id)
                            .order_by(m.SnapshotLabel.taxonomy, m.SnapshotLabel.label))
-    out = []
-    for r in rows:
-        try:
-            figures = json.loads(r.figures) if r.figures else {}
-        except ValueError:
-            figures = {}
-        out.append(s.LabelRead(taxonomy=r.taxonomy, label=r.label, rule_id=r.rule_id,
-                               figures=figures if isinstance(figures, dict) else {}, text=r.text))
-    return out
+    return [label_read(r) for r in rows]
