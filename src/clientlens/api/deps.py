@@ -162,11 +162,7 @@ def shop_ref(db: Session, name: str) -> ShopRef:
     Called inside the (sync) route, not as a dependency: a dependency runs on the event loop,
     and waiting there for a pooled connection would stall every request under load.
     """
-    row = db.connection().execute(customers.shop_ids_statement(), {"name": name}).first()
-    if row is None:
-        get_shop(db, name)  # raises the NotFoundError naming the shops that exist
-        raise AssertionError(name)  # pragma: no cover - get_shop raised
-    return ShopRef(row.id, row.name)
+    return ShopRef(customers.shop_ids(db, name)[0], name)
 
 
 ShopName = Annotated[str, Path(min_length=1, max_length=100, description="shop name")]

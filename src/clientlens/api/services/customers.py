@@ -285,7 +285,7 @@ def list_customers(session: Session, shop: str, f: CustomerFilter, *, limit: int
             if rows:
                 ids = (rows[0].shop_id, rows[0].snapshot_id)
             if not rows and skip:  # the offset is beyond the customers with a value
-                ids = _shop_ids(session, conn, shop)
+                ids = shop_ids(session, shop)
                 skip = max(0, skip - _count(conn, _shape(dialect, f, sort=f.sort, part="values"), ids, f, params,
                                             count_ttl))
             else:
@@ -295,7 +295,7 @@ def list_customers(session: Session, shop: str, f: CustomerFilter, *, limit: int
             rows += read(_shape(dialect, f, sort=f.sort, part="nulls", after=nulls_after),
                          limit + 1 - len(rows), skip)
     if ids is None:
-        ids = (rows[0].shop_id, rows[0].snapshot_id) if rows else _shop_ids(session, conn, shop)
+        ids = (rows[0].shop_id, rows[0].snapshot_id) if rows else shop_ids(session, shop)
     count = _count(conn, _shape(dialect, f), ids, f, params, count_ttl) if with_count else 0
     more = len(rows) > limit
     rows = rows[:limit]
@@ -314,9 +314,10 @@ def list_customers(session: Session, shop: str, f: CustomerFilter, *, limit: int
     return s.CustomerPage.model_validate({"data": data, "count": count, "next_cursor": nxt})
 
 
-def _shop_ids(session: Session, conn: Any, shop: str) -> tuple[int, int | None]:
-    """The shop's id and its latest snapshot's id (NotFoundError naming the shops if there is no such shop)."""
-    found = conn.execute(shop_ids_statement(), {"name": shop}).first()
+def shop_ids(session: Session, shop: str) -> tuple[int, int | None]:
+    """The shop's id and its latest snapshot's id, in one Core statement (NotFoundError naming the
+    shops if there is no such shop)."""
+    found = session.connection().execute(shop_ids_statement(), {"name": shop}).first()
     if found is None:
         get_shop(session, shop)  # raises the NotFoundError naming the shops that exist
         raise AssertionError(shop)  # pragma: no cover - get_shop raised
