@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from clientlens.errors import ConfigError
 
@@ -40,6 +40,11 @@ class IngestSettings(_Section):
     max_quantity: float = 1e6
     default_currency: str = "USD"
     quarantine_preview: int = 5
+    min_year: int = 1900
+    max_year: int = 2200
+    binary_control_share: float = 0.05
+    read_block_bytes: int = 16 << 20
+    lock_wait_seconds: float = 600.0
 
 
 class ShopSettings(_Section):
@@ -62,6 +67,29 @@ class FeatureSettings(_Section):
     time_unit: str = "W"
     trend_window_days: int = 90
     spark_shuffle_partitions: int = 8
+    spark_master: str = "local[2]"
+    # Spark settings passed through to the session as they are (``spark.executor.memory`` ...).
+    spark: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("spark", mode="before")
+    @classmethod
+    def _spark_settings(cls, value: Any) -> dict[str, str]:
+        """``[features.spark]``: quoted ``"spark.x.y" = v`` keys or nested tables, flattened to ``spark.x.y``."""
+        if not isinstance(value, dict):
+            raise ValueError("[features.spark] must be a table of Spark settings")
+        flat: dict[str, str] = {}
+
+        def walk(prefix: str, node: dict[str, Any]) -> None:
+            for key, item in node.items():
+                name = f"{prefix}.{key}" if prefix else str(key)
+                if isinstance(item, dict):
+                    walk(name, item)
+                else:
+                    flat[name] = str(item).lower() if isinstance(item, bool) else str(item)
+
+        walk("", value)
+        named = {k if k.startswith("spark.") else f"spark.{k}": v for k, v in flat.items()}
+        return named
 
 
 class Settings(_Section):

@@ -7,6 +7,7 @@ import logging
 import sys
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from clientlens import __version__
@@ -93,7 +94,7 @@ def run() -> None:
     try:
         app()
     except ClientlensError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)  # "[spark]" kept
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")

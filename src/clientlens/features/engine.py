@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 import ibis
@@ -142,34 +142,39 @@ class DuckDBEngine(_BaseEngine):
 
 
 class SparkEngine(_BaseEngine):
-    """PySpark (local mode by default) through Ibis' pyspark backend.
+    """PySpark through Ibis' pyspark backend: local mode or a cluster.
 
-    Pass ``session`` to use an existing (e.g. cluster) session; otherwise a local one is created with
-    ``[features] spark_shuffle_partitions``, UTC session time zone and any extra ``config``.
+    Pass ``session`` to use an existing session. Otherwise one is started on ``master`` (default
+    ``[features] spark_master``: ``local[2]``, ``spark://HOST:7077``, ``yarn``, ``k8s://...``) with
+    ``[features] spark_shuffle_partitions``, UTC session time zone and Arrow transfers, then the
+    ``[features.spark]`` settings and ``config`` on top (so they win). Nothing here depends on local
+    mode: files are read by Spark at absolute paths or URLs, Arrow tables travel through the driver's
+    JVM to the executors, and results come back as Arrow (see docs/features.md, "What runs where").
     """
 
     name = "spark"
 
-    def __init__(self, settings: Settings | None = None, *, session: Any = None,
-                 master: str = "local[2]", config: dict[str, str] | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, session: Any = None, master: str | None = None,
+                 config: dict[str, str] | None = None) -> None:
         try:
             from pyspark.sql import SparkSession
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise EngineError("the Spark engine needs pyspark: pip install 'clientlens[spark]'") from exc
-        partitions = (settings or Settings()).features.spark_shuffle_partitions
+        features = (settings or Settings()).features
         if session is None:
-            builder = SparkSession.builder
-            for key, value in (config or {}).items():  # e.g. spark.driver.memory
+            master = master or features.spark_master
+            conf = spark_conf(settings, config)
+            active = SparkSession.getActiveSession()
+            if active is not None and active.sparkContext.master != master:
+                log.warning("a Spark session on %s is already running in this process; using it, not %s",
+                            active.sparkContext.master, master)
+            builder = SparkSession.builder.master(master).appName(conf.pop("spark.app.name", "clientlens"))
+            for key, value in conf.items():
                 builder = builder.config(key, value)
-            session = (
-                builder.master(master).appName("clientlens")
-                .config("spark.sql.shuffle.partitions", str(partitions))
-                .config("spark.sql.session.timeZone", "UTC")
-                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-                .config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "false")
-                .getOrCreate()
-            )
+            try:
+                session = builder.getOrCreate()
+            except Exception as exc:
+                raise EngineError(f"could not start Spark on master {master!r}: {exc}") from exc
         self.session = session
         self.con = ibis.pyspark.connect(session)
 
@@ -180,14 +185,17 @@ class SparkEngine(_BaseEngine):
         return self.con.table(name)
 
     def read(self, path: str | Path, name: str | None = None) -> ir.Table:
-        path = Path(path)
-        name = _table_name(name, path.stem.replace("-", "_").replace(".", "_"))
-        suffix = path.suffix.lower()
+        """Spark's own reader on ``path``: a URL as it is, a local path made absolute (executors do not
+        share the driver's working directory; on a cluster the path must be on a shared folder)."""
+        location = spark_location(path)
+        stem = PurePosixPath(location.split("://", 1)[-1]).stem
+        name = _table_name(name, stem.replace("-", "_").replace(".", "_"))
+        suffix = PurePosixPath(location).suffix.lower()
         reader = self.session.read
         if suffix == ".parquet":
-            frame = reader.parquet(str(path))
+            frame = reader.parquet(location)
         elif suffix == ".csv":
-            frame = reader.option("header", True).option("inferSchema", True).csv(str(path))
+            frame = reader.option("header", True).option("inferSchema", True).csv(location)
         else:
             raise InputError(f"{path}: the engine reads .csv and .parquet files, not {suffix or 'this file'}")
         frame.createOrReplaceTempView(name)
@@ -207,8 +215,73 @@ class SparkEngine(_BaseEngine):
         """Ids of the Spark jobs run by this engine's executions (from Spark's status tracker)."""
         return list(self.session.sparkContext.statusTracker().getJobIdsForGroup(SPARK_JOB_GROUP))
 
+    def describe(self) -> dict[str, Any]:
+        """Where this engine ran: master, application id, executors (the driver not counted), jobs."""
+        sc = self.session.sparkContext
+        try:  # the JVM's own list; includes the driver
+            executors = max(len(sc._jsc.sc().statusTracker().getExecutorInfos()) - 1, 0)
+        except Exception:  # e.g. Spark Connect, where the JVM is not reachable
+            executors = None
+        return {"master": sc.master, "application_id": sc.applicationId, "executors": executors,
+                "default_parallelism": sc.defaultParallelism, "jobs": len(self.job_ids())}
+
+    def hadoop_fs(self, url: str) -> tuple[Any, Any]:
+        """The cluster's Hadoop file system for ``url`` (as the session is configured: hdfs, s3a, ...)."""
+        jvm = self.session.sparkContext._jvm
+        hpath = jvm.org.apache.hadoop.fs.Path(url)
+        return hpath.getFileSystem(self.session.sparkContext._jsc.hadoopConfiguration()), hpath
+
+    def list_files(self, url: str) -> list[str] | None:
+        """The files directly in folder ``url`` (full URLs), or ``None`` when ``url`` is a file."""
+        fs, hpath = self.hadoop_fs(url)
+        if not fs.exists(hpath):
+            raise InputError(f"{url}: no such file or folder (as the Spark session sees it)")
+        if fs.getFileStatus(hpath).isFile():
+            return None
+        return sorted(str(st.getPath().toString()) for st in fs.listStatus(hpath) if st.isFile())
+
+    def copy_to_local(self, url: str, local: str | Path) -> None:
+        """Copy file ``url`` to the local path ``local`` (through the cluster's Hadoop file system)."""
+        fs, hpath = self.hadoop_fs(url)
+        jvm = self.session.sparkContext._jvm
+        fs.copyToLocalFile(False, hpath, jvm.org.apache.hadoop.fs.Path(str(Path(local).resolve())), True)
+
+    def copy_from_local(self, local: str | Path, url: str) -> None:
+        """Copy the local file ``local`` to ``url`` (replacing it)."""
+        fs, hpath = self.hadoop_fs(url)
+        jvm = self.session.sparkContext._jvm
+        fs.copyFromLocalFile(False, True, jvm.org.apache.hadoop.fs.Path(str(Path(local).resolve())), hpath)
+
     def close(self) -> None:
         """Leave the (shared) Spark session running; callers stop it when they own it."""
+
+
+def spark_conf(settings: Settings | None = None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The Spark settings a new session gets: clientlens' own, then ``[features.spark]``, then ``extra``."""
+    features = (settings or Settings()).features
+    conf = {
+        "spark.sql.shuffle.partitions": str(features.spark_shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+    }
+    conf.update(features.spark)
+    for key, value in (extra or {}).items():  # e.g. spark.driver.memory
+        conf[key] = str(value)
+    return conf
+
+
+def is_url(path: str | Path) -> bool:
+    """``scheme://...`` (``s3a://``, ``hdfs://``, ``file://``), not a local path."""
+    return isinstance(path, str) and "://" in path and not path.startswith(("/", "."))
+
+
+def spark_location(path: str | Path) -> str:
+    """What Spark is given for ``path``: a URL unchanged, a local path as an absolute path."""
+    if is_url(path):
+        return str(path)
+    return str(Path(path).expanduser().resolve())
 
 
 def _as_schema(table: pa.Table, expr: ir.Table) -> pa.Table:
@@ -241,10 +314,12 @@ def _spark_safe(data: pa.Table) -> pa.Table:
     return data if schema == data.schema else data.cast(schema)
 
 
-def make_engine(name: str, settings: Settings | None = None) -> DuckDBEngine | SparkEngine:
-    """``"duckdb"`` or ``"spark"``."""
+def make_engine(name: str, settings: Settings | None = None, *, spark_master: str | None = None,
+                spark_config: dict[str, str] | None = None) -> DuckDBEngine | SparkEngine:
+    """``"duckdb"`` or ``"spark"`` (on ``spark_master``, default ``[features] spark_master``, with
+    ``spark_config`` over ``[features.spark]``)."""
     if name == "duckdb":
         return DuckDBEngine()
     if name == "spark":
-        return SparkEngine(settings)
+        return SparkEngine(settings, master=spark_master, config=spark_config)
     raise ConfigError(f"unknown engine {name!r}; use one of {', '.join(ENGINES)}")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
+import tempfile
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import ibis.expr.types as ir
@@ -21,6 +22,7 @@ import pyarrow as pa
 
 from clientlens.config import Settings
 from clientlens.errors import InputError
+from clientlens.features.engine import is_url
 from clientlens.features.frames import FRAME_KINDS, canonical
 from clientlens.features.store_reader import to_reporting
 
@@ -37,7 +39,7 @@ class FileFrames(dict[str, ir.Table]):
     def __init__(self) -> None:
         super().__init__()
         self.reads: dict[str, Any] = {}
-        self.files: dict[str, Path] = {}
+        self.files: dict[str, str | Path] = {}
         self.rejected: int = 0
         self.reporting_currency: str | None = None
 
@@ -46,20 +48,37 @@ def _norm(name: str) -> str:
     return _NORM.sub("", name.strip().lower())
 
 
-def find_files(path: str | Path) -> dict[str, Path]:
-    """Frame kind -> file: a single file is the orders; a folder holds files named after the frames."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
-    if path.is_file():
-        return {"orders": path}
+def find_files(path: str | Path, engine: Any = None) -> dict[str, str | Path]:
+    """Frame kind -> file: a single file is the orders; a folder holds files named after the frames.
+
+    ``path`` may be a URL (``s3a://``, ``hdfs://``, ``file://``) when ``engine`` lists folders through
+    the cluster's file system (the Spark engine); the files are then URLs too.
+    """
+    if is_url(path):
+        lister = getattr(engine, "list_files", None)
+        if lister is None:
+            raise InputError(f"{path}: a URL source is read by the cluster: use --engine spark, or give a "
+                             "local path")
+        listed = lister(str(path))
+        if listed is None:
+            return {"orders": str(path)}
+        candidates: list[str | Path] = list(listed)
+    else:
+        path = Path(path)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+        if path.is_file():
+            return {"orders": path}
+        candidates = [f for f in sorted(path.iterdir()) if f.is_file()]
     wanted = {_norm(k): k for k in (*FRAME_KINDS, "rates")}
     wanted["lines"] = "order_lines"
     wanted["orderlines"] = "order_lines"
-    found: dict[str, Path] = {}
-    for f in sorted(path.iterdir()):
-        if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.endswith(".rejected.csv"):
-            kind = wanted.get(_norm(f.stem))
+    found: dict[str, str | Path] = {}
+    for f in candidates:
+        name = PurePosixPath(str(f)).name if isinstance(f, str) else f.name
+        suffix = PurePosixPath(name).suffix.lower()
+        if suffix in SUFFIXES and not name.endswith(".rejected.csv"):
+            kind = wanted.get(_norm(PurePosixPath(name).stem))
             if kind is not None and kind not in found:
                 found[kind] = f
     if "orders" not in found:
@@ -102,25 +121,28 @@ def canonical_columns(kind: str) -> tuple[str, ...]:
 def load_file_frames(path: str | Path, engine: Any, *, settings: Settings, shop: str | None = None,
                      validate: bool = True, mapping: Any = None, options: Any = None) -> FileFrames:
     """Read ``path`` (a file or a folder) into canonical engine tables (see module doc)."""
-    files = find_files(path)
+    files = find_files(path, engine)
     out = FileFrames()
     out.files = files
     reader = _read_table() if validate else None
     if validate and reader is None:
         log.warning("clientlens.ingest is not available; reading %s without validation", path)
     arrow: dict[str, pa.Table] = {}
-    for kind, file in files.items():
-        if reader is not None:
-            result = reader(file, kind, mapping=mapping if kind == "orders" else None, options=options,
-                            settings=settings, shop=shop)
-            out.reads[kind] = result
-            out.rejected += int(result.rejected)
-            arrow[kind] = result.table
-        elif file.suffix.lower() == ".xlsx":
-            arrow[kind] = pa.Table.from_pandas(pd.read_excel(file), preserve_index=False)
-        else:
-            table = _rename_to_canonical(engine.read(file, f"file_{kind}"), kind)
-            out[kind] = table if kind == "rates" else canonical(table, kind, what=str(file))
+    with tempfile.TemporaryDirectory(prefix="clientlens-source-") as tmp:
+        for kind, file in files.items():
+            if reader is not None or _suffix(file) == ".xlsx":
+                local = _local_copy(file, engine, Path(tmp))
+            if reader is not None:
+                result = reader(local, kind, mapping=mapping if kind == "orders" else None, options=options,
+                                settings=settings, shop=shop)
+                out.reads[kind] = result
+                out.rejected += int(result.rejected)
+                arrow[kind] = result.table
+            elif _suffix(file) == ".xlsx":
+                arrow[kind] = pa.Table.from_pandas(pd.read_excel(local), preserve_index=False)
+            else:
+                table = _rename_to_canonical(engine.read(file, f"file_{kind}"), kind)
+                out[kind] = table if kind == "rates" else canonical(table, kind, what=str(file))
     if arrow:
         _convert_money(arrow, settings=settings, shop=shop, out=out)
         for kind, data in arrow.items():
@@ -133,6 +155,19 @@ def load_file_frames(path: str | Path, engine: Any, *, settings: Settings, shop:
                 out[kind] = canonical(engine.register(data, f"file_{kind}"), kind, what=str(files[kind]))
     out.pop("rates", None)
     return out
+
+
+def _suffix(file: str | Path) -> str:
+    return PurePosixPath(str(file)).suffix.lower()
+
+
+def _local_copy(file: str | Path, engine: Any, folder: Path) -> Path:
+    """``file`` itself when local; a URL is copied into ``folder`` (validation reads in this process)."""
+    if not isinstance(file, str):
+        return file
+    local = folder / PurePosixPath(file).name
+    engine.copy_to_local(file, local)
+    return local
 
 
 def _convert_money(arrow: dict[str, pa.Table], *, settings: Settings, shop: str | None, out: FileFrames) -> None:
