@@ -212,7 +212,7 @@ def prepare_postgres(n: int, admin_url: str) -> str:
 
 
 def bench_token(url: str) -> str:
-    from clientlens.api.services.auth import create_token
+    from clientlens.service.auth import create_token
     from clientlens.store.db import make_engine, session_scope
 
     engine = make_engine(url)
@@ -228,7 +228,7 @@ def serve(url: str, port: int) -> None:
 
     import uvicorn
 
-    from clientlens.api.app import server_app
+    from clientlens.app import server_app
     from clientlens.config import load_settings
 
     logging.basicConfig(level=logging.WARNING)

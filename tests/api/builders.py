@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, insert
 
-from clientlens.api.services import auth
 from clientlens.datasets.cdnow import load_cdnow_sample
+from clientlens.service import auth
 from clientlens.store import models as m
 from clientlens.store.db import session_scope
 

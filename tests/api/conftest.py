@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from clientlens.api.app import create_app
-from clientlens.api.services.auth import create_token
+from clientlens.app import create_app
 from clientlens.config import Settings, load_settings
+from clientlens.service.auth import create_token
 from clientlens.store.db import make_engine, session_scope, upgrade
 from tests.api.builders import PASSWORDS, build_store
 

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from clientlens.api.services.auth import create_admin_with_random_password
 from clientlens.care.consent import unsubscribe_token
+from clientlens.service.auth import create_admin_with_random_password
 from clientlens.store import models as m
 from clientlens.store.db import session_scope
 from clientlens.store.repository import get_customer
@@ -159,8 +159,8 @@ def test_healthz_and_openapi(api) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_next_best_action_of_one_customer_equals_the_care_layers_shop_wide_answer(engine, settings) -> None:  # type: ignore[no-untyped-def]
-    from clientlens.api.services.customer360 import next_best_action
     from clientlens.care.playbooks import next_best_actions
+    from clientlens.service.customer360 import next_best_action
 
     with session_scope(engine) as s:
         shop = s.scalar(select(m.Shop))

@@ -1,7 +1,7 @@
 """Every endpoint x every role and anonymous gives the documented status (docs/api.md).
 
 ``ROUTES`` is the documented table: for each (method, path) the permission it needs (see
-``clientlens.api.security.PERMISSIONS``; ``public`` needs none, ``user`` any logged-in caller) and the
+``clientlens.service.security.PERMISSIONS``; ``public`` needs none, ``user`` any logged-in caller) and the
 status a caller holding it gets. Anonymous callers get 401 from the API and a 303 to /login from
 pages (401 with ``HX-Redirect`` when HTMX asks); callers without the permission get 403. The test fails when the app has a route that is not
 in the table (or the table names a route the app lacks).
@@ -16,9 +16,9 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from clientlens.api.security import PERMISSIONS
-from clientlens.api.services.auth import create_token
 from clientlens.care.consent import unsubscribe_token
+from clientlens.service.auth import create_token
+from clientlens.service.security import PERMISSIONS
 from clientlens.store import models as m
 from clientlens.store.db import session_scope
 from clientlens.store.repository import get_customer

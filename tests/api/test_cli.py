@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from clientlens.api.app import create_app
+from clientlens.app import create_app
 from clientlens.cli.main import build_app
 from clientlens.config import load_settings
 from clientlens.store.db import make_engine

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from clientlens.api.services import customers as cs
 from clientlens.errors import NotFoundError
+from clientlens.service import customers as cs
 from clientlens.store import models as m
 from clientlens.store.db import session_scope
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from clientlens.api.config import web_settings
-from clientlens.api.services import conversations, customer360, customers, fast360
 from clientlens.care.config import care_settings
 from clientlens.care.loyalty import loyalty_statuses
 from clientlens.care.timeline import customer_timeline
+from clientlens.service import conversations, customer360, customers, fast360
+from clientlens.service.config import web_settings
 from clientlens.store import models as m
 from clientlens.store.db import session_scope
 from clientlens.store.repository import get_customer, utcnow

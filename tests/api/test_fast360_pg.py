@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from clientlens.api.app import create_app
-from clientlens.api.config import web_settings
-from clientlens.api.services import conversations, customer360, fast360, fast360_pg
-from clientlens.api.services.auth import create_token
+from clientlens.app import create_app
+from clientlens.service import conversations, customer360, fast360, fast360_pg
+from clientlens.service.auth import create_token
+from clientlens.service.config import web_settings
 from clientlens.store import models as m
 from clientlens.store.db import session_scope
 from clientlens.store.repository import get_customer

@@ -10,14 +10,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, String, Text, func, select
 
-from clientlens.api.app import create_app
-from clientlens.api.services.auth import create_token
+from clientlens.app import create_app
 from clientlens.care.audience import AudienceSpec, CampaignSpec, ScheduleSpec
 from clientlens.care.campaigns import send_campaign
 from clientlens.care.config import care_settings
 from clientlens.care.inbox import sync_conversations
 from clientlens.care.senders import build_senders
 from clientlens.config import Settings
+from clientlens.service.auth import create_token
 from clientlens.store import auth_models, care_models  # noqa: F401  (every table in the metadata)
 from clientlens.store import models as m
 from clientlens.store.db import make_engine, session_scope, upgrade

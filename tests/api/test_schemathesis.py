@@ -12,7 +12,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from clientlens.api.services.auth import create_token
+from clientlens.service.auth import create_token
 from clientlens.store.db import session_scope
 
 pytestmark = pytest.mark.slow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from clientlens.api.services import auth
+from clientlens.service import auth
 from clientlens.store import auth_models as am
 from clientlens.store.db import session_scope
 from clientlens.store.repository import utcnow

@@ -1,36 +1,40 @@
-"""The REST API and web app: ``create_app(settings, engine)`` assembles one router per resource.
+"""The REST API: one router per resource under ``/api/v1``, each a thin caller of ``clientlens.service``.
+
+The app that serves it (with the web pages beside it) is assembled by :func:`clientlens.app.create_app`:
 
 >>> from clientlens.config import load_settings
->>> from clientlens.api import create_app
+>>> from clientlens.app import create_app
 >>> app = create_app(load_settings(search_cwd=False), engine=None)  # doctest: +SKIP
-
-``create_admin_with_random_password(engine)`` makes the demo's admin (the password is returned once).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from fastapi import APIRouter
 
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-    from sqlalchemy import Engine
-
-    from clientlens.config import Settings
-
-__all__ = ["create_admin_with_random_password", "create_app"]
+__all__ = ["api_routers"]
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """See :func:`clientlens.api.app.create_app` (imported lazily)."""
-    from clientlens.api.app import create_app as _create
+def api_routers() -> list[APIRouter]:
+    """The health router and one ``/api/v1`` router holding every resource router."""
+    from clientlens.api.routers import (
+        admin,
+        campaigns,
+        customers,
+        feedback,
+        health,
+        imports,
+        interactions,
+        merges,
+        orders,
+        predictions,
+        segments,
+        shops,
+        unsubscribe,
+    )
+    from clientlens.http.params import API_PREFIX
 
-    return _create(settings, engine)
-
-
-def create_admin_with_random_password(engine: Engine, name: str = "admin") -> str:
-    """See :func:`clientlens.api.services.auth.create_admin_with_random_password`."""
-    from clientlens.api.services.auth import create_admin_with_random_password as _make
-
-    return _make(engine, name)
-
-
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (shops, customers, orders, interactions, feedback, segments, predictions, campaigns, imports,
+                   merges, unsubscribe, admin):
+        api.include_router(module.router)
+    return [health.router, api]

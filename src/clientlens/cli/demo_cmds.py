@@ -102,7 +102,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"demo store ready: sqlite:///{db}")
         console.print("data: shop 'cdnow' is the real CDNOW log (Fader, Hardie & Lee 2005); "
                       "shop 'sample-shop' is generated (clientlens.datasets.generator).")
-        from clientlens.api.services.auth import create_admin_with_random_password
+        from clientlens.service.auth import create_admin_with_random_password
 
         password = create_admin_with_random_password(engine)
         console.print(f"admin login: [bold]admin[/bold]  password: [bold]{password}[/bold] (shown once)")
@@ -114,7 +114,7 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int) -> None:
     """Serve the demo store as ``clientlens serve`` would."""
     import uvicorn
 
-    from clientlens.api.app import server_app
+    from clientlens.app import server_app
 
     engine.dispose()  # the server's own engine (pool sized for it, no pre-ping) replaces the CLI's
     app = server_app(settings, engine.url.render_as_string(hide_password=False))

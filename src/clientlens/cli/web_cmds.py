@@ -19,7 +19,7 @@ _WORKER_DB, _WORKER_CONFIG = "CLIENTLENS_SERVE_DB", "CLIENTLENS_SERVE_CONFIG"
 
 def worker_app() -> Any:
     """The app of one ``clientlens serve --workers N`` process (uvicorn calls this in each worker)."""
-    from clientlens.api.app import server_app
+    from clientlens.app import server_app
     from clientlens.config import load_settings
 
     return server_app(load_settings(os.environ.get(_WORKER_CONFIG) or None), os.environ[_WORKER_DB])
@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         """Run the web app and the REST API (uvicorn)."""
         import uvicorn
 
-        from clientlens.api.app import server_app
+        from clientlens.app import server_app
 
         if workers < 1:
             raise ConfigError(f"--workers must be at least 1, not {workers}")
@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
                   password_stdin: bool = typer.Option(False, "--password-stdin",
                                                       help="Read the password from standard input.")) -> None:
         """Create a user (or reset the password and role of an existing one)."""
-        from clientlens.api.services.auth import add_user, check_role
+        from clientlens.service.auth import add_user, check_role
         from clientlens.store.db import session_scope
 
         check_role(role)
@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
     def users_role(ctx: typer.Context, name: str = typer.Argument(...),
                    role: str = typer.Option(..., "--role", help=ROLE_HELP)) -> None:
         """Change a user's role (audited)."""
-        from clientlens.api.services.auth import set_role
+        from clientlens.service.auth import set_role
         from clientlens.store.db import session_scope
 
         with session_scope(app_context(ctx).ready_engine()) as s:
@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
     def tokens_create(ctx: typer.Context, name: str = typer.Argument(..., help="Name of the integration."),
                       role: str = typer.Option(..., "--role", help=ROLE_HELP)) -> None:
         """Create a bearer token; it is printed once and stored only as a hash."""
-        from clientlens.api.services.auth import create_token
+        from clientlens.service.auth import create_token
         from clientlens.store.db import session_scope
 
         with session_scope(app_context(ctx).ready_engine()) as s:
@@ -137,7 +137,7 @@ def register(app: typer.Typer) -> None:
     @tokens.command("revoke")
     def tokens_revoke(ctx: typer.Context, token_id: int = typer.Argument(...)) -> None:
         """Revoke a token by its id."""
-        from clientlens.api.services.auth import revoke_token
+        from clientlens.service.auth import revoke_token
         from clientlens.store.db import session_scope
 
         with session_scope(app_context(ctx).ready_engine()) as s:

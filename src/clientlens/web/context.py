@@ -11,8 +11,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from clientlens.api.deps import SESSION_COOKIE, DbDep, OptionalPrincipal
-from clientlens.api.security import Principal, same
+from clientlens.http.deps import SESSION_COOKIE, DbDep, OptionalPrincipal
+from clientlens.service.security import Principal, same
 from clientlens.web.i18n import LANGUAGE_NAMES, I18n, pick_language
 
 LANG_COOKIE = "clientlens_lang"

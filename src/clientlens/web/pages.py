@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from clientlens.api import errors
-from clientlens.api.deps import SESSION_COOKIE, DbDep, OptionalPrincipal
-from clientlens.api.security import same
-from clientlens.api.services import auth
-from clientlens.api.services import shops as shop_svc
 from clientlens.errors import ClientlensError
+from clientlens.http import errors
+from clientlens.http.deps import SESSION_COOKIE, DbDep, OptionalPrincipal
+from clientlens.service import auth
+from clientlens.service import shops as shop_svc
+from clientlens.service.security import same
 from clientlens.web.context import LANG_COOKIE, LOGIN_CSRF_COOKIE, LoginRequired, PageUser, check_csrf, render
 
 router = APIRouter(include_in_schema=False)

@@ -10,11 +10,10 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from clientlens.api.deps import DbDep, ShopDep
-from clientlens.api.routers.customers import file_dirs
-from clientlens.api.services import analytics, auth, customer360, customers, privacy, segments
-from clientlens.api.services import unsubscribe as unsub
 from clientlens.errors import ClientlensError
+from clientlens.http.deps import DbDep, ShopDep
+from clientlens.service import analytics, auth, customer360, customers, privacy, segments
+from clientlens.service import unsubscribe as unsub
 from clientlens.store import auth_models as am
 from clientlens.web.charts import dashboard_charts
 from clientlens.web.context import PageUser, allow, check_csrf, render
@@ -79,7 +78,7 @@ async def customer_erase(request: Request, db: DbDep, shop: ShopDep, customer_id
     allow(user, "privacy")
     await check_csrf(request, user)
     report = privacy.erase_customer(db, shop, customer_id, actor=user.actor,
-                                    file_dirs=file_dirs(request.app.state.settings, request.app.state.web.upload_dir))
+                                    file_dirs=privacy.file_dirs(request.app.state.settings, request.app.state.web.upload_dir))
     db.commit()
     privacy.checkpoint(db)
     return RedirectResponse(f"/shops/{shop.name}/customers/{report['customer_id']}", status_code=303)

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError as PydanticError
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import DbDep, ShopDep
-from clientlens.api.routers.common import Id
-from clientlens.api.services import campaigns, conversations, merges, segments
 from clientlens.errors import ClientlensError
+from clientlens.http.deps import DbDep, ShopDep
+from clientlens.http.params import Id
+from clientlens.service import campaigns, conversations, merges, segments
+from clientlens.service import schemas as s
 from clientlens.web.context import PageUser, allow, check_csrf, render
 from clientlens.web.i18n import LANGUAGE_NAMES
 
@@ -134,7 +134,7 @@ async def campaign_send(request: Request, db: DbDep, shop: ShopDep, user: PageUs
         body = _campaign_form(await _form(request))
         result: dict[str, object] | None = campaigns.send(request.app.state.engine, request.app.state.settings,
                                                           shop, body)
-        from clientlens.api.services.auth import audit
+        from clientlens.service.auth import audit
 
         audit(db, user.actor, "campaign_sent", target=body.name, shop=shop.name, detail=result)
         error = None

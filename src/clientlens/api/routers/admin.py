@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import func, select
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import AuditReader, DbDep, OptionalPrincipal, UserAdmin
-from clientlens.api.routers.common import Id, Limit, Offset
-from clientlens.api.services import auth
 from clientlens.errors import NotFoundError
+from clientlens.http.deps import AuditReader, DbDep, OptionalPrincipal, UserAdmin
+from clientlens.http.params import Id, Limit, Offset
+from clientlens.service import auth
+from clientlens.service import schemas as s
 from clientlens.store import auth_models as am
 
 router = APIRouter(tags=["admin"])

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import CampaignReader, CampaignWriter, DbDep, EngineDep, SettingsDep, ShopDep
-from clientlens.api.services import campaigns
-from clientlens.api.services.auth import audit
+from clientlens.http.deps import CampaignReader, CampaignWriter, DbDep, EngineDep, SettingsDep, ShopDep
+from clientlens.service import campaigns
+from clientlens.service import schemas as s
+from clientlens.service.auth import audit
 
 router = APIRouter(prefix="/shops/{shop}/campaigns", tags=["campaigns"])
 

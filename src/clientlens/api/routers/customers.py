@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import (
+from clientlens.http.deps import (
     DbDep,
     PrivacyOfficer,
     Reader,
@@ -21,10 +19,10 @@ from clientlens.api.deps import (
     read_only,
     shop_ref,
 )
-from clientlens.api.routers.common import Limit, Offset
-from clientlens.api.services import customer360, customers, privacy
-from clientlens.api.services.auth import audit
-from clientlens.config import Settings
+from clientlens.http.params import Limit, Offset
+from clientlens.service import customer360, customers, privacy
+from clientlens.service import schemas as s
+from clientlens.service.auth import audit
 from clientlens.store import models as m
 
 
@@ -38,16 +36,6 @@ def json_response(model: BaseModel) -> Response:
 
 
 router = APIRouter(prefix="/shops/{shop}/customers", tags=["customers"])
-
-
-def file_dirs(settings: Settings, upload_dir: str) -> list[Path]:
-    """Where the project writes files holding customer data (quarantine, uploads, outbox)."""
-    dirs = [Path(upload_dir)]
-    dirs.extend(Path(".").glob("*.rejected.csv"))
-    senders = settings.care.get("senders", {}) if isinstance(settings.care, dict) else {}
-    outbox = senders.get("outbox_dir") if isinstance(senders, dict) else None
-    dirs.append(Path(outbox if isinstance(outbox, str) else "outbox"))
-    return dirs
 
 
 @router.get("", response_model=s.Page[s.CustomerRead])
@@ -127,7 +115,7 @@ def erase_customer(db: DbDep, settings: SettingsDep, cfg: WebSettingsDep, shop: 
                    who: PrivacyOfficer) -> s.ErasureReport:
     """Anonymise the customer everywhere (tables, snapshots, merge history, files); totals stay correct."""
     report = privacy.erase_customer(db, shop, customer_id, actor=who.actor,
-                                    file_dirs=file_dirs(settings, cfg.upload_dir))
+                                    file_dirs=privacy.file_dirs(settings, cfg.upload_dir))
     db.commit()
     privacy.checkpoint(db)
     return s.ErasureReport(**report)

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import DbDep, Reader, ShopDep
-from clientlens.api.routers.common import Limit, Offset
-from clientlens.api.services import customers
+from clientlens.http.deps import DbDep, Reader, ShopDep
+from clientlens.http.params import Limit, Offset
+from clientlens.service import customers
+from clientlens.service import schemas as s
 
 router = APIRouter(prefix="/shops/{shop}/feedback", tags=["feedback"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import EngineDep
+from clientlens.http.deps import EngineDep
+from clientlens.service import schemas as s
 from clientlens.store.db import schema_version
 
 router = APIRouter(tags=["health"])

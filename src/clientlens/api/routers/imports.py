@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import EngineDep, Importer, SettingsDep, WebSettingsDep
-from clientlens.api.services import imports
-from clientlens.api.services.auth import audit
+from clientlens.http.deps import EngineDep, Importer, SettingsDep, WebSettingsDep
+from clientlens.service import imports
+from clientlens.service import schemas as s
+from clientlens.service.auth import audit
 from clientlens.store.db import session_scope
 
 router = APIRouter(prefix="/shops/{shop}/imports", tags=["imports"])

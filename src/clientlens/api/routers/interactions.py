@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import ConversationWriter, DbDep, Reader, SettingsDep, ShopDep
-from clientlens.api.routers.common import Id, Limit, Offset
-from clientlens.api.services import conversations, customers
+from clientlens.http.deps import ConversationWriter, DbDep, Reader, SettingsDep, ShopDep
+from clientlens.http.params import Id, Limit, Offset
+from clientlens.service import conversations, customers
+from clientlens.service import schemas as s
 
 router = APIRouter(prefix="/shops/{shop}", tags=["interactions"])
 

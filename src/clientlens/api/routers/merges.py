@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import DbDep, MergeReader, MergeWriter, ShopDep
-from clientlens.api.routers.common import Id, Limit, Offset
-from clientlens.api.services import merges
+from clientlens.http.deps import DbDep, MergeReader, MergeWriter, ShopDep
+from clientlens.http.params import Id, Limit, Offset
+from clientlens.service import merges
+from clientlens.service import schemas as s
 
 router = APIRouter(prefix="/shops/{shop}/merges", tags=["merges"])
 

@@ -7,10 +7,10 @@ import json
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import DbDep, Reader, SettingsDep, ShopDep
-from clientlens.api.routers.common import Limit, Offset
-from clientlens.api.services import customer360
+from clientlens.http.deps import DbDep, Reader, SettingsDep, ShopDep
+from clientlens.http.params import Limit, Offset
+from clientlens.service import customer360
+from clientlens.service import schemas as s
 from clientlens.store import models as m
 from clientlens.store.repository import latest_snapshot
 

@@ -9,10 +9,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import Analyst, DbDep, Exporter, SettingsDep, ShopDep, WebSettingsDep
-from clientlens.api.services import analytics, segments
-from clientlens.api.services.auth import audit
+from clientlens.http.deps import Analyst, DbDep, Exporter, SettingsDep, ShopDep, WebSettingsDep
+from clientlens.service import analytics, segments
+from clientlens.service import schemas as s
+from clientlens.service.auth import audit
 
 router = APIRouter(prefix="/shops/{shop}", tags=["segments"])
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import DbDep, ShopDep, ShopReader
-from clientlens.api.services import shops as svc
+from clientlens.http.deps import DbDep, ShopDep, ShopReader
+from clientlens.service import schemas as s
+from clientlens.service import shops as svc
 
 router = APIRouter(prefix="/shops", tags=["shops"])
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from clientlens.api import schemas as s
-from clientlens.api.deps import DbDep
-from clientlens.api.services import unsubscribe as svc
+from clientlens.http.deps import DbDep
+from clientlens.service import schemas as s
+from clientlens.service import unsubscribe as svc
 
 router = APIRouter(tags=["unsubscribe"])
 

@@ -10,8 +10,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clientlens.api import schemas as s
 from clientlens.errors import NotFoundError
+from clientlens.service import schemas as s
 from clientlens.store import models as m
 from clientlens.store.repository import latest_snapshot
 

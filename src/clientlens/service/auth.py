@@ -12,9 +12,16 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from clientlens.api.config import WebSettings
-from clientlens.api.security import ROLES, Principal, hash_password, new_token, token_digest, verify_password
 from clientlens.errors import ConfigError, NotFoundError
+from clientlens.service.config import WebSettings
+from clientlens.service.security import (
+    ROLES,
+    Principal,
+    hash_password,
+    new_token,
+    token_digest,
+    verify_password,
+)
 from clientlens.store import auth_models as am
 from clientlens.store.db import session_scope
 from clientlens.store.repository import utcnow

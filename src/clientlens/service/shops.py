@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clientlens.api import schemas as s
+from clientlens.service import schemas as s
 from clientlens.store import models as m
 
 

@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import String, Text, func, select, text, update
 from sqlalchemy.orm import Session
 
-from clientlens.api.services.auth import audit
+from clientlens.config import Settings
+from clientlens.service.auth import audit
 from clientlens.store import auth_models as am
 from clientlens.store import models as m
 from clientlens.store.repository import get_customer, utcnow
@@ -33,6 +34,16 @@ PERSONAL_FIELDS = ("name", "email", "email_norm", "phone", "phone_e164", "birth_
 # Feature columns that repeat personal data inside snapshot_features.data.
 PERSONAL_FEATURES = ("name", "birth_date", "gender", "income_band", "age_years", "city", "email", "phone", "address")
 MIN_SCRUB_LENGTH = 5
+
+
+def file_dirs(settings: Settings, upload_dir: str) -> list[Path]:
+    """Where the project writes files holding customer data (quarantine, uploads, outbox)."""
+    dirs = [Path(upload_dir)]
+    dirs.extend(Path(".").glob("*.rejected.csv"))
+    senders = settings.care.get("senders", {}) if isinstance(settings.care, dict) else {}
+    outbox = senders.get("outbox_dir") if isinstance(senders, dict) else None
+    dirs.append(Path(outbox if isinstance(outbox, str) else "outbox"))
+    return dirs
 
 
 def _plain(value: Any) -> Any:

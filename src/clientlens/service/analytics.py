@@ -13,9 +13,9 @@ import numpy as np
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
-from clientlens.api.config import WebSettings
-from clientlens.api.services.snapshots import current_snapshot
 from clientlens.config import Settings
+from clientlens.service.config import WebSettings
+from clientlens.service.snapshots import current_snapshot
 from clientlens.store import models as m
 from clientlens.store.repository import utcnow
 

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clientlens.api import schemas as s
-from clientlens.api.services.customers import interaction_read
 from clientlens.care import inbox as care_inbox
 from clientlens.config import Settings
 from clientlens.errors import NotFoundError
+from clientlens.service import schemas as s
+from clientlens.service.customers import interaction_read
 from clientlens.store import models as m
 from clientlens.store.care_models import Conversation
 from clientlens.store.repository import utcnow

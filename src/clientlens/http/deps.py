@@ -11,10 +11,10 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from clientlens.api.config import WebSettings
-from clientlens.api.security import Principal, same
-from clientlens.api.services import auth, customers
 from clientlens.config import Settings
+from clientlens.service import auth, customers
+from clientlens.service.config import WebSettings
+from clientlens.service.security import Principal, same
 from clientlens.store import models as m
 from clientlens.store.repository import get_shop
 

@@ -12,12 +12,12 @@ import numpy as np
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from clientlens.api import schemas as s
-from clientlens.api.config import WebSettings
-from clientlens.api.services import conversations, customers, fast360, fast360_pg
-from clientlens.api.services.snapshots import current_snapshot
 from clientlens.care.facts import CustomerFacts
 from clientlens.config import Settings
+from clientlens.service import conversations, customers, fast360, fast360_pg
+from clientlens.service import schemas as s
+from clientlens.service.config import WebSettings
+from clientlens.service.snapshots import current_snapshot
 from clientlens.store import models as m
 from clientlens.store.models import CONSENT_CHANNELS
 from clientlens.store.repository import get_customer, utcnow

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from clientlens.api import schemas as s
-from clientlens.api.services.auth import audit
 from clientlens.errors import NotFoundError
+from clientlens.service import schemas as s
+from clientlens.service.auth import audit
 from clientlens.store import models as m
 
 

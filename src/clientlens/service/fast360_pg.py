@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, DateTime, Float, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
-from clientlens.api.services import fast360
+from clientlens.service import fast360
 from clientlens.store import models as m
 from clientlens.store.care_models import ConversationMessage
 

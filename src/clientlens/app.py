@@ -1,41 +1,27 @@
-"""``create_app(settings, engine)``: the REST API under ``/api/v1`` and the web pages, one router per resource."""
+"""``create_app(settings, engine)``: the one factory that assembles the REST API (``clientlens.api``) and the
+web pages (``clientlens.web``) on one FastAPI app. Neither package imports the other; both call ``clientlens.service``."""
 
 from __future__ import annotations
 
 import gc
 import logging
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clientlens import __version__
-from clientlens.api import errors
-from clientlens.api.config import web_settings
-from clientlens.api.routers import (
-    admin,
-    campaigns,
-    customers,
-    feedback,
-    health,
-    imports,
-    interactions,
-    merges,
-    orders,
-    predictions,
-    segments,
-    shops,
-    unsubscribe,
-)
-from clientlens.api.services.auth import ThrottledError
+from clientlens.api import api_routers
 from clientlens.config import Settings
+from clientlens.http import errors
+from clientlens.http.params import API_PREFIX
+from clientlens.service.auth import ThrottledError
+from clientlens.service.config import web_settings
+from clientlens.web.pages import mount_web
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
-RESOURCE_ROUTERS = (shops, customers, orders, interactions, feedback, segments, predictions, campaigns, imports,
-                    merges, unsubscribe, admin)
 
 # Vega compiles expressions with Function(), hence 'unsafe-eval'; vega-embed injects its styles.
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
@@ -132,13 +118,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
 
-    app.include_router(health.router)
-    api = APIRouter(prefix=API_PREFIX)
-    for module in RESOURCE_ROUTERS:
-        api.include_router(module.router)
-    app.include_router(api)
-
-    from clientlens.web.pages import mount_web
-
+    for router in api_routers():
+        app.include_router(router)
     mount_web(app)
     return app

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from clientlens.api import schemas as s
 from clientlens.care.audience import AudienceSpec, CampaignSpec
 from clientlens.care.campaigns import given_name, plan_campaign, send_campaign
 from clientlens.care.config import care_settings
@@ -18,6 +17,7 @@ from clientlens.care.render import TemplateRenderer, primary_language
 from clientlens.care.senders import build_senders
 from clientlens.config import Settings
 from clientlens.errors import ConfigError
+from clientlens.service import schemas as s
 from clientlens.store import models as m
 from clientlens.store.care_models import CareMessage
 from clientlens.store.repository import utcnow

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import String, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from clientlens.api import schemas as s
-from clientlens.api.services.snapshots import current_snapshot
 from clientlens.errors import ConfigError
+from clientlens.service import schemas as s
+from clientlens.service.snapshots import current_snapshot
 from clientlens.store import models as m
 from clientlens.store.repository import get_customer, get_shop
 
