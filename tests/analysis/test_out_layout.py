@@ -1,4 +1,4 @@
-"""``clientlens analyze --source DIR --out OUT``: the Parquet layout of INTERFACES.md, and the
+"""``clientlens analyze --source DIR --out OUT``: the Parquet layout of docs/interfaces.md, and the
 quarantine + exit code 3 when rows are rejected."""
 
 from __future__ import annotations

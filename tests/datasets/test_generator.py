@@ -14,7 +14,7 @@ from clientlens.datasets.archetypes import ARCHETYPES, GeneratorSettings
 from clientlens.datasets.generator import BLOCK_SIZE, generate_shop, generate_to_parquet, write_shop
 from tests.datasets.reference_rules import customer_features, reference_labels, scores
 
-# The canonical input columns of INTERFACES.md (written out here, independently of the generator).
+# The canonical input columns of docs/interfaces.md (written out here, independently of the generator).
 CANONICAL = {
     "customers": ["customer_id", "name", "email", "phone", "birth_date", "gender", "income_band", "kind",
                   "country", "city", "address", "language", "preferred_channel", "consent_email", "consent_sms",

@@ -1,6 +1,6 @@
 """A snapshot: one analysis run of a shop as of a date, and its Parquet layout (``--out DIR``).
 
-Files (INTERFACES.md): ``features.parquet``, ``labels.parquet``, ``scores.parquet`` (when the models
+Files (docs/interfaces.md): ``features.parquet``, ``labels.parquet``, ``scores.parquet`` (when the models
 gave scores), ``summary.parquet``, ``pareto.parquet``, ``pareto_stats.parquet``, ``run.json``; plus
 ``retention.parquet`` (monthly cohort retention). Rows are sorted by their key, ``customer_id`` as a
 string.
@@ -56,7 +56,7 @@ class Snapshot:
         return sel.set_index("customer_id")["label"]
 
     def write_parquet(self, out_dir: str | Path) -> list[Path]:
-        """Write the snapshot as the Parquet files of INTERFACES.md; returns the paths written."""
+        """Write the snapshot as the Parquet files of docs/interfaces.md; returns the paths written."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []

@@ -89,7 +89,7 @@ def build_app() -> typer.Typer:
 
 
 def run() -> None:
-    """Console-script entry point: map clientlens errors to their exit codes (INTERFACES.md)."""
+    """Console-script entry point: map clientlens errors to their exit codes (docs/interfaces.md)."""
     app = build_app()
     try:
         app()

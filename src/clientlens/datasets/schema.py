@@ -1,4 +1,4 @@
-"""Columns and types of the generated files (the canonical input columns of INTERFACES.md, plus
+"""Columns and types of the generated files (the canonical input columns of docs/interfaces.md, plus
 ``timezone`` on customers and the ``truth`` table), and how they are written.
 
 CSV: ISO dates (``YYYY-MM-DD``) and times (``YYYY-MM-DDTHH:MM:SS``, UTC), money with two decimals,

@@ -1,7 +1,7 @@
-"""Canonical input columns per entity, their types, and header matching (INTERFACES.md).
+"""Canonical input columns per entity, their types, and header matching (docs/interfaces.md).
 
 Headers are matched case-insensitively ignoring spaces, ``_`` and ``-``; known export layouts
-(Shopify, WooCommerce, UCI Online Retail, CDNOW) and the alternative headers listed in INTERFACES.md
+(Shopify, WooCommerce, UCI Online Retail, CDNOW) and the alternative headers listed in docs/interfaces.md
 map onto the canonical names; a mapping file's ``[columns]`` wins over everything.
 """
 

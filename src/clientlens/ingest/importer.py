@@ -50,7 +50,7 @@ class ImportReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every row was kept, 3 when some were rejected (INTERFACES.md)."""
+        """0 when every row was kept, 3 when some were rejected (docs/interfaces.md)."""
         return 3 if self.rejected else 0
 
     def counts(self) -> dict[str, int]:

@@ -1,6 +1,6 @@
 """Per-customer scores for a snapshot: P(alive), expected purchases, CLV, next order date, next products.
 
-``score_customers`` is what ``clientlens analyze`` calls (INTERFACES.md, ``scores.parquet``):
+``score_customers`` is what ``clientlens analyze`` calls (docs/interfaces.md, ``scores.parquet``):
 
 >>> from clientlens.config import load_settings
 >>> from clientlens.datasets import load_cdnow_sample

@@ -20,7 +20,7 @@ from clientlens.errors import ConfigError
 if TYPE_CHECKING:
     from clientlens.config import Settings
 
-#: The taxonomies and their label ids (INTERFACES.md), in display order.
+#: The taxonomies and their label ids (docs/interfaces.md), in display order.
 TAXONOMIES: dict[str, tuple[str, ...]] = {
     "customer_type": ("individual", "professional", "institutional"),
     "age_band": ("youth", "adult", "senior", "unknown"),

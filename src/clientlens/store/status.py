@@ -20,7 +20,7 @@ _COUNTED = {
 
 
 def store_status(engine: Engine) -> dict[str, Any]:
-    """The ``status --format json`` document of INTERFACES.md."""
+    """The ``status --format json`` document of docs/interfaces.md."""
     version = schema_version(engine)
     out: dict[str, Any] = {"store": mask_url(engine.url.render_as_string(hide_password=False)),
                            "schema_version": version, "counts": {"shops": 0, **{k: 0 for k in _COUNTED}},

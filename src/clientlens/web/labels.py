@@ -1,6 +1,6 @@
 """Display names (English msgids, translated by the catalogues) of taxonomies, labels, features and rules.
 
-Ids come from the store (INTERFACES.md); the names here are what the interface shows.
+Ids come from the store (docs/interfaces.md); the names here are what the interface shows.
 """
 
 from __future__ import annotations
