@@ -1,13 +1,14 @@
 """Files mode: read a file (orders) or a folder of canonical files through the features layer's
 file reader (validated like an import), and write the quarantine files of the rejected rows.
 
-Rejected rows go to ``<input name>.rejected.csv`` in the current directory (INTERFACES.md); the valid
+Rejected rows go to ``<input name>.rejected.csv`` in the current directory (docs/interfaces.md); the valid
 rows are analysed.
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,3 +54,27 @@ def read_source(path: str | Path, engine: Any, *, settings: Settings, shop: str 
                     out.quarantine.append(written)
                     log.warning("%s: %d row(s) rejected, see %s", frames.files[kind], result.rejected, written)
     return out
+
+
+def write_snapshot(snapshot: Any, out: str | Path, engine: Any = None) -> list[str]:
+    """Write ``snapshot``'s Parquet layout to ``out``: a local (or shared) folder, or a URL the cluster
+    is configured for (``s3a://``, ``hdfs://``, ``abfss://``, ``file://``), which is written through
+    ``engine``'s (Spark's) Hadoop file system. The tables are small per-customer and aggregate tables
+    held by the driver, so the driver writes them: one file each, as docs/interfaces.md asks."""
+    from clientlens.features.engine import is_url
+
+    if not is_url(out):
+        return [str(p) for p in snapshot.write_parquet(out)]
+    if getattr(engine, "copy_from_local", None) is None:
+        from clientlens.errors import InputError
+
+        raise InputError(f"{out}: a URL snapshot folder is written through the cluster: use --engine spark, "
+                         "or give a local folder")
+    base = str(out).rstrip("/")
+    written = []
+    with tempfile.TemporaryDirectory(prefix="clientlens-snapshot-") as tmp:
+        for path in snapshot.write_parquet(tmp):
+            target = f"{base}/{path.name}"
+            engine.copy_from_local(path, target)
+            written.append(target)
+    return written
