@@ -1,11 +1,14 @@
-"""What every command shares: the settings, the store engine, the console, and exit codes."""
+"""What every command shares: the settings, the store engine, the console, exit codes, and the options
+several commands take (``Annotated`` aliases defined once: ``shop: Shop = DEFAULT_SHOP``)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +17,7 @@ from clientlens.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 console = Console()
 err_console = Console(stderr=True)
@@ -22,7 +26,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_REJECTED = 3
-EXIT_UNUSABLE = 4
+EXIT_UNUSABLE = 4  # the exit codes of docs/interfaces.md
 
 
 @dataclass
@@ -62,4 +66,24 @@ def app_context(ctx: typer.Context) -> AppContext:
     return root.obj
 
 
-ShopOption = typer.Option("default", "--shop", help="Shop whose data to use.")
+DEFAULT_SHOP = "default"
+#: The same as ``shop: Shop = DEFAULT_SHOP``, in the ``typer.Option`` default style.
+ShopOption = typer.Option(DEFAULT_SHOP, "--shop", help="Shop whose data to use.")
+
+
+@contextmanager
+def store_session(ctx: typer.Context) -> Iterator[Session]:
+    """A session on the command's store (schema created or upgraded first), committed when it ends."""
+    from clientlens.store.db import session_scope
+
+    with session_scope(app_context(ctx).ready_engine()) as session:
+        yield session
+
+
+#: ``--shop NAME`` of every command that works on one shop; write ``shop: Shop = DEFAULT_SHOP``.
+Shop = Annotated[str, typer.Option("--shop", help="Shop whose data to use.")]
+#: ``--format`` of the commands that print a table or the same data as JSON (default ``table``).
+TableOrJson = Annotated[str, typer.Option("--format", help="table or json")]
+#: The root's global options (also accepted after the command: ``clientlens status --db URL``).
+DbUrl = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the store (or CLIENTLENS_DB).")]
+ConfigFile = Annotated[str | None, typer.Option("--config", help="A clientlens.toml overriding the defaults.")]
