@@ -5,13 +5,14 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
 from clientlens import __version__
-from clientlens.cli.common import EXIT_ERROR, AppContext, err_console
+from clientlens.cli.common import EXIT_ERROR, AppContext, ConfigFile, DbUrl, err_console
 from clientlens.errors import ClientlensError
 
 # One module per command group; each defines ``register(app)``.
@@ -63,6 +64,19 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# The global options, read once per invocation into the AppContext every command uses. No docstring:
+# a callback's docstring would replace the help of the root app.
+def root(
+    ctx: typer.Context,
+    db: DbUrl = None,
+    config: ConfigFile = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = AppContext(config_path=config, db_option=db)
+
+
 def build_app() -> typer.Typer:
     app = typer.Typer(
         name="clientlens",
@@ -71,18 +85,7 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         cls=_GlobalOptionsGroup,
     )
-
-    @app.callback()
-    def root(
-        ctx: typer.Context,
-        db: str = typer.Option(None, "--db", help="SQLAlchemy URL of the store (or CLIENTLENS_DB)."),
-        config: str = typer.Option(None, "--config", help="A clientlens.toml overriding the defaults."),
-        verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
-        version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
-    ) -> None:
-        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-        ctx.obj = AppContext(config_path=config, db_option=db)
-
+    app.callback()(root)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
     return app
