@@ -49,6 +49,20 @@ def compressed(method: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     return wrapper
 
 
+def check_penalizer(value: Any) -> float:
+    """The L2 penalty of a model's ``penalizer_coef``: a number >= 0 (one check for every model)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ModelError(f"penalizer_coef must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def check_count(n: Any) -> int:
+    """A purchase count ``n`` of a pmf: a whole number >= 0 (one check for every model)."""
+    if isinstance(n, bool) or not isinstance(n, int | float | np.integer | np.floating) or n < 0 or n != int(n):
+        raise ModelError(f"n must be a whole number >= 0, got {n!r}")
+    return int(n)
+
+
 class BaseModel:
     """``get_params`` / ``set_params`` / ``repr`` from the ``__init__`` signature, and the fitted check."""
 
@@ -99,8 +113,14 @@ class TransactionModel(BaseModel):
     #: Gradient tolerance of the optimiser (mean log-likelihood per customer, log-parameters).
     _gtol: ClassVar[float] = 1e-9
 
-    def __init__(self, penalizer_coef: float = 0.0) -> None:
+    #: Centre of the optional prior: the published CDNOW estimates (Fader, Hardie & Lee 2005a;
+    #: Schmittlein et al. via FH; Batislam et al.) with the time parameters expressed for a base
+    #: whose longest T is 10 (the fit's own time scale; CDNOW's is 38.86 weeks).
+    prior_centre: ClassVar[tuple[float, ...]] = ()
+
+    def __init__(self, penalizer_coef: float = 0.0, prior_strength: float = 0.0) -> None:
         self.penalizer_coef = penalizer_coef
+        self.prior_strength = prior_strength
 
     # --- to be provided by each model -------------------------------------------------------
     def _start(self, d: Design) -> np.ndarray:
@@ -116,8 +136,10 @@ class TransactionModel(BaseModel):
 
         ``weights`` optionally counts identical customers per row. Returns ``self``.
         """
-        if not isinstance(self.penalizer_coef, int | float) or self.penalizer_coef < 0:
-            raise ModelError(f"penalizer_coef must be a number >= 0, got {self.penalizer_coef!r}")
+        penalty = check_penalizer(self.penalizer_coef)
+        strength = float(self.prior_strength)
+        if not np.isfinite(strength) or strength < 0:
+            raise ModelError(f"prior_strength must be a number >= 0, got {self.prior_strength!r}")
         x, tx, T = frt_arrays(data)
         if len(x) == 0:
             raise ModelError("the summary has no rows; nothing to fit")
@@ -135,10 +157,10 @@ class TransactionModel(BaseModel):
             # optimum in a few gradient evaluations on the full data.
             grid = float(ds.T.max()) / 50.0
             coarse = make_design(ds.x, np.round(ds.tx / grid) * grid, np.round(ds.T / grid) * grid, ds.w)
-            cvg: ValueAndGrad = penalised(lambda th: self._mean_nll(th, coarse), float(self.penalizer_coef))
+            cvg: ValueAndGrad = self._objective(coarse, penalty, strength, n)
             cres = minimise(cvg, start, n_obs=n, what=type(self).__name__, gtol=1e-7)
             start = cres.params
-        vg: ValueAndGrad = penalised(lambda th: self._mean_nll(th, ds), float(self.penalizer_coef))
+        vg: ValueAndGrad = self._objective(ds, penalty, strength, n)
         if len(ds.x) > COARSE_MIN_ROWS and cres.hessian is not None:
             start = np.exp(newton_refine(vg, np.log(start), cres.hessian, gtol=self._gtol))
         res = minimise(vg, start, n_obs=n, what=type(self).__name__, gtol=self._gtol)
@@ -150,7 +172,27 @@ class TransactionModel(BaseModel):
         mean_nll, _ = self._mean_nll(np.log(params), d)
         se = standard_errors(res.params, res.log_param_cov) * factor
         self._set_fit(params, -mean_nll * n, se, n)
+        _, g = vg(np.log(res.params))
+        self.fit_info_ = {"log_params": [float(v) for v in np.log(res.params)],
+                          "gradient": float(np.max(np.abs(g))), "hessian_ok": res.log_param_cov is not None,
+                          "iterations": res.iterations, "prior_strength": strength}
         return self
+
+    def _objective(self, d: Design, penalty: float, strength: float, n: float) -> ValueAndGrad:
+        """Mean NLL with the L2 penalty and, with ``strength`` > 0, a Gaussian prior on the
+        log-parameters (sd 1/sqrt(strength)) around :attr:`prior_centre`, both per customer."""
+        vg = penalised(lambda th: self._mean_nll(th, d), penalty)
+        if strength == 0:
+            return vg
+        centre = np.log(np.asarray(self.prior_centre, dtype=float))
+        k = strength / n
+
+        def out(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            f, g = vg(theta)
+            dev = theta - centre
+            return f + 0.5 * k * float(dev @ dev), g + k * dev
+
+        return out
 
     # --- predictions common to every transaction model ---------------------------------------
     def expected_purchases(self, t: Any, summary: Any) -> np.ndarray:

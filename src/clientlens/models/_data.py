@@ -22,6 +22,15 @@ from clientlens.errors import MissingColumnsError, ModelError
 FloatArray = np.ndarray
 
 
+def as_pandas(data: Any) -> pd.DataFrame:
+    """A pandas frame from pandas, Polars or Arrow input (one conversion for every model)."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if hasattr(data, "to_pandas"):
+        return data.to_pandas()  # type: ignore[no-any-return]
+    raise ModelError(f"expected a pandas or Polars DataFrame or an Arrow table, got {type(data).__name__}")
+
+
 def column_names(data: Any) -> list[str]:
     """Column names of a pandas / Polars DataFrame or an Arrow table."""
     if hasattr(data, "column_names"):  # pyarrow.Table / RecordBatch

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from clientlens.models._base import TransactionModel, broadcast_t, compressed
+from clientlens.models._base import TransactionModel, broadcast_t, check_count, compressed
 from clientlens.models._data import Design, frt_arrays
 from clientlens.models._special import dsum, log_hyp2f1_euler, log_nb_pmf, nb_tail, one_minus_exp_signed
 
@@ -194,6 +194,7 @@ class BetaGeo(TransactionModel):
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     time_params: ClassVar[tuple[str, ...]] = ("alpha",)
     _modified: ClassVar[bool] = False
+    prior_centre: ClassVar[tuple[float, ...]] = (0.243, 4.414 * 10 / 38.86, 0.793, 2.426)  # FHL 2005a
 
     def _start(self, d: Design) -> np.ndarray:
         return np.array([1.0, dsum(d.T * d.w) / dsum(d.w), 1.0, 1.0])
@@ -238,10 +239,7 @@ class BetaGeo(TransactionModel):
         """P(Y(t) = n | x, t_x, T): alive customers follow FHL eq. 8 with the updated parameters,
         dead ones buy nothing (the conditional pmf of Fader, Hardie & Lee's note 2005 "BG/NBD
         conditional pmf")."""
-        if n < 0 or n != int(n):
-            from clientlens.errors import ModelError
-
-            raise ModelError(f"n must be a whole number >= 0, got {n!r}")
+        n = check_count(n)
         x, _, T = frt_arrays(summary)
         tt = broadcast_t(t, len(x))
         pa = self.p_alive(summary)

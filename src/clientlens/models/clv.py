@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from clientlens.errors import ModelError
+from clientlens.features.btyd import UNIT_DAYS, unit_days
 from clientlens.models._data import frt_arrays
 
-#: Days in one time unit of the summary.
-UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0}
-DAYS_PER_MONTH = 365.25 / 12.0
+#: Days in one month (the summary's "M" unit).
+DAYS_PER_MONTH = UNIT_DAYS["M"]
 
 
 class _Transactions(Protocol):
@@ -27,14 +27,6 @@ class _Transactions(Protocol):
 
 class _Spend(Protocol):
     def expected_spend(self, summary: Any) -> np.ndarray: ...
-
-
-def unit_days(time_unit: str) -> float:
-    """Days in one ``time_unit`` ("D", "W" or "M")."""
-    try:
-        return UNIT_DAYS[time_unit]
-    except KeyError:
-        raise ModelError(f"time_unit {time_unit!r} is not one of {', '.join(UNIT_DAYS)}") from None
 
 
 def clv(transaction_model: _Transactions, spend_model: _Spend, summary: Any, *, horizon_months: int = 12,

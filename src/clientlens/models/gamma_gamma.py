@@ -25,7 +25,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from clientlens.errors import MissingColumnsError, ModelError
-from clientlens.models._base import BaseModel
+from clientlens.models._base import BaseModel, check_penalizer
 from clientlens.models._data import as_float, column_names, get_column, row_index, weights_array
 from clientlens.models._optim import minimise, penalised, standard_errors
 from clientlens.models._special import dsum
@@ -115,8 +115,7 @@ class GammaGamma(BaseModel):
 
     def fit(self, data: Any, weights: Any = None) -> GammaGamma:
         """Fit on a summary of repeat buyers (``frequency`` > 0, ``monetary_value`` > 0). Returns self."""
-        if not isinstance(self.penalizer_coef, int | float) or self.penalizer_coef < 0:
-            raise ModelError(f"penalizer_coef must be a number >= 0, got {self.penalizer_coef!r}")
+        check_penalizer(self.penalizer_coef)
         x, m = _fm_arrays(data, fitting=True)
         if len(x) == 0:
             raise ModelError("no repeat buyers to fit Gamma-Gamma on")

@@ -20,3 +20,4 @@ class ModifiedBetaGeo(BetaGeo):
     """MBG/NBD. ``params_``: ``r``, ``alpha`` (time unit of the summary), ``a``, ``b``."""
 
     _modified: ClassVar[bool] = True
+    prior_centre: ClassVar[tuple[float, ...]] = (0.525, 6.183 * 10 / 38.86, 0.891, 1.614)  # CDNOW, our fit

@@ -28,8 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1, logsumexp
 
-from clientlens.errors import ModelError
-from clientlens.models._base import TransactionModel, broadcast_t, compressed
+from clientlens.models._base import TransactionModel, broadcast_t, check_count, compressed
 from clientlens.models._data import Design, frt_arrays
 from clientlens.models._special import betaln, dsum, log1mexp, log_hyp2f1_euler
 
@@ -143,6 +142,7 @@ class ParetoNBD(TransactionModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
     time_params: ClassVar[tuple[str, ...]] = ("alpha", "beta")
+    prior_centre: ClassVar[tuple[float, ...]] = (0.553, 10.58 * 10 / 38.86, 0.606, 11.67 * 10 / 38.86)  # FH 2005
     # the b, c derivatives of 2F1 are central differences (~1e-9): ask no more of the gradient
     _gtol: ClassVar[float] = 1e-8
 
@@ -185,9 +185,7 @@ class ParetoNBD(TransactionModel):
     @compressed
     def prob_purchases(self, n: int, t: Any, summary: Any) -> np.ndarray:
         """P(Y(t) = n | x, t_x, T), the conditional pmf of Fader & Hardie's note 028 (eq. 14)."""
-        if n < 0 or n != int(n):
-            raise ModelError(f"n must be a whole number >= 0, got {n!r}")
-        n = int(n)
+        n = check_count(n)
         r, alpha, s, beta = self._pvec()
         x, _, T, first, second = self._parts(summary)
         tt = broadcast_t(t, len(x))

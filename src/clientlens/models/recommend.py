@@ -25,6 +25,7 @@ from scipy import sparse
 
 from clientlens.errors import MissingColumnsError, ModelError, NotFittedError
 from clientlens.models._base import BaseModel
+from clientlens.models._data import as_pandas
 
 EXCLUDED_STATUSES = ("returned", "cancelled")
 
@@ -32,26 +33,18 @@ EXCLUDED_STATUSES = ("returned", "cancelled")
 def customer_products(order_lines: Any, orders: Any = None) -> pd.DataFrame:
     """(customer_id, product_id) pairs of completed purchases, from order lines (with customer_id, or
     joined to ``orders`` on order_id)."""
-    lines = _to_pandas(order_lines)
+    lines = as_pandas(order_lines)
     if "product_id" not in lines.columns:
         raise MissingColumnsError("order lines lack column 'product_id'")
     if "customer_id" not in lines.columns:
         if orders is None:
             raise MissingColumnsError("order lines lack 'customer_id'; pass the orders frame to join on order_id")
-        o = _to_pandas(orders)
+        o = as_pandas(orders)
         if "status" in o.columns:
             o = o[~o["status"].astype("string").str.lower().isin(EXCLUDED_STATUSES).fillna(False)]
         lines = lines.merge(o[["order_id", "customer_id"]], on="order_id", how="inner")
     out = lines[["customer_id", "product_id"]].dropna()
     return out.astype({"customer_id": "string", "product_id": "string"})
-
-
-def _to_pandas(data: Any) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data
-    if hasattr(data, "to_pandas"):
-        return data.to_pandas()  # type: ignore[no-any-return]
-    raise ModelError(f"expected a pandas or Polars DataFrame or an Arrow table, got {type(data).__name__}")
 
 
 class ItemToItemRecommender(BaseModel):

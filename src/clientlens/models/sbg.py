@@ -21,7 +21,7 @@ import numpy as np
 from scipy.special import betaln, digamma, hyp2f1
 
 from clientlens.errors import MissingColumnsError, ModelError
-from clientlens.models._base import BaseModel
+from clientlens.models._base import BaseModel, check_penalizer
 from clientlens.models._data import as_float, column_names, get_column
 from clientlens.models._optim import minimise, penalised, standard_errors
 from clientlens.models._special import dsum
@@ -87,8 +87,7 @@ class ShiftedBetaGeometric(BaseModel):
 
     def fit(self, data: Any) -> ShiftedBetaGeometric:
         """Fit on survival counts or per-customer tenure and churn flag. Returns self."""
-        if not isinstance(self.penalizer_coef, int | float) or self.penalizer_coef < 0:
-            raise ModelError(f"penalizer_coef must be a number >= 0, got {self.penalizer_coef!r}")
+        check_penalizer(self.penalizer_coef)
         cols = None
         try:
             cols = column_names(data)

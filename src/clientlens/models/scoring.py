@@ -22,6 +22,7 @@ import pandas as pd
 from clientlens.errors import ModelError
 from clientlens.models import TRANSACTION_MODELS
 from clientlens.models._base import TransactionModel
+from clientlens.models._data import as_pandas
 from clientlens.models.clv import clv, expected_next_order, unit_days
 from clientlens.models.config import ModelSettings, model_settings
 from clientlens.models.gamma_gamma import GammaGamma
@@ -31,14 +32,6 @@ log = logging.getLogger(__name__)
 
 SCORE_COLUMNS = ["customer_id", "model", "p_alive", "expected_purchases_90d", "expected_purchases_365d", "clv",
                  "expected_next_order", "next_products"]
-
-
-def _pandas(data: Any) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data
-    if hasattr(data, "to_pandas"):
-        return data.to_pandas()  # type: ignore[no-any-return]
-    raise ModelError(f"expected a pandas or Polars DataFrame or an Arrow table, got {type(data).__name__}")
 
 
 def fit_transaction_model(summary: pd.DataFrame, name: str, cfg: ModelSettings) -> TransactionModel:
@@ -93,7 +86,7 @@ def score_customers(transactions: Any, order_lines: Any, *, as_of: Any, settings
     cfg = model_settings(settings)
     features = getattr(settings, "features", None)
     time_unit = getattr(features, "time_unit", "W")
-    orders = _pandas(transactions)
+    orders = as_pandas(transactions)
     summary = rfm_summary(orders, observation_end=as_of, time_unit=time_unit)
     ids = summary.index.astype(str)
     n = len(summary)
@@ -123,7 +116,7 @@ def score_customers(transactions: Any, order_lines: Any, *, as_of: Any, settings
         log.warning("only %d purchasing customers (< [models] min_customers = %d): no model scores",
                     n, cfg.min_customers)
     if order_lines is not None:
-        out["next_products"] = _next_products(orders, _pandas(order_lines), out["customer_id"].tolist(), cfg)
+        out["next_products"] = _next_products(orders, as_pandas(order_lines), out["customer_id"].tolist(), cfg)
     return out[SCORE_COLUMNS]
 
 
