@@ -10,7 +10,8 @@ import pytest
 from clientlens.errors import InputError, MissingColumnsError
 from clientlens.ingest.columns import match_columns
 from clientlens.ingest.parsing import currency_exponents, datetime_expr, minor_units
-from clientlens.ingest.sources import decode, sniff_delimiter
+from clientlens.ingest.sources import sniff_delimiter
+from clientlens.ingest.textio import choose_encoding
 
 
 def _minor(values: list[str], decimal: str, currency: str) -> list[int | None]:
@@ -43,12 +44,16 @@ def test_dates_pick_the_best_format_and_honour_a_time_zone() -> None:
     assert got == [datetime(2010, 12, 1, 8, 26), datetime(2011, 12, 9, 12, 50)]
 
 
-def test_decode_detects_and_reports() -> None:
+def test_encodings_are_detected_and_reported(tmp_path) -> None:  # type: ignore[no-untyped-def]
     text = "jméno;město\nŽofie Dvořáková;Plzeň\nŁukasz Wiśniewski;Łódź\nTomáš Šťastný;Brno\n"
-    assert decode(text.encode("cp1250"), None, "f.csv") == (text, "cp1250")
-    assert decode(b"\xef\xbb\xbfa,b\n", None, "f.csv")[1] == "utf-8-sig"
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode("cp1250"))
+    assert choose_encoding(path, path.read_bytes(), None, "f.csv", 1 << 16) == "cp1250"
+    path.write_bytes(b"\xef\xbb\xbfa,b\n")
+    assert choose_encoding(path, path.read_bytes(), None, "f.csv", 1 << 16) == "utf-8-sig"
+    path.write_bytes("a\nŁ\n".encode("cp1250"))
     with pytest.raises(InputError, match=r"f.csv: not valid utf-8 at line 2"):
-        decode("a\nŁ\n".encode("cp1250"), "utf-8", "f.csv")
+        choose_encoding(path, path.read_bytes(), "utf-8", "f.csv", 1 << 16)
 
 
 def test_sniff_delimiter() -> None:

@@ -9,8 +9,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from clientlens.cli.common import EXIT_REJECTED, EXIT_UNUSABLE, ShopOption, app_context, console, err_console
-from clientlens.errors import InputError
+from clientlens.cli.common import (
+    EXIT_ERROR,
+    EXIT_REJECTED,
+    EXIT_UNUSABLE,
+    ShopOption,
+    app_context,
+    console,
+    err_console,
+)
+from clientlens.errors import InputError, StoreError
 
 
 class Entity(StrEnum):
@@ -54,7 +62,7 @@ def register(app: typer.Typer) -> None:
                 task = bar.add_task(f"import {file.name}", total=None)
 
                 def progress(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
+                    bar.update(task, completed=done, total=total or None)
 
                 report = import_file(engine, shop, entity.value, file, mapping=mapping, options=options,
                                      settings=actx.settings, progress=progress)
@@ -62,6 +70,9 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             err_console.print("nothing was imported", highlight=False)
             raise typer.Exit(EXIT_UNUSABLE) from exc
+        except StoreError as exc:
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_ERROR) from exc
         c = report.counts()
         table = Table()
         table.add_column(f"{report.entity} -> shop {escape(report.shop)}")

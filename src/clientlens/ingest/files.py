@@ -21,11 +21,12 @@ import polars as pl
 import pyarrow as pa
 
 from clientlens.config import Settings
-from clientlens.ingest.importer import prepare
 from clientlens.ingest.options import Mapping, ParseOptions
 from clientlens.ingest.parsing import currency_exponents
-from clientlens.ingest.quarantine import Rejection, first_rejections
+from clientlens.ingest.quarantine import Rejection, concat_rejections, first_rejections
 from clientlens.ingest.quarantine import write_quarantine as _write_quarantine
+from clientlens.ingest.reading import FileReader
+from clientlens.store.repository import utcnow
 
 FRAME_COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": ("customer_id", "order_id", "order_date", "channel", "currency", "total", "discount_total",
@@ -75,9 +76,22 @@ def read_table(path: str | Path, entity: str, *, mapping: Mapping | str | Path |
     """
     entity = canonical_entity(entity)
     shop_cfg = settings.shop(shop) if shop else None
-    v, kept, rejections, _ = prepare(path, entity, mapping=mapping, options=options, settings=settings, now=now,
-                                     shop_currency=shop_cfg.currency if shop_cfg else None,
-                                     shop_timezone=shop_cfg.timezone if shop_cfg else None)
+    reader = FileReader(path, entity, mapping=mapping, options=options, settings=settings, now=now or utcnow(),
+                        shop_currency=shop_cfg.currency if shop_cfg else None,
+                        shop_timezone=shop_cfg.timezone if shop_cfg else None)
+    kept, rejected_parts = [], []
+    for batch in reader:  # the analysis frame is whole; the text of the file is not held
+        kept.append(_frame(batch.kept, entity))
+        rejected_parts.append(batch.rejections)
+    rejections = concat_rejections(rejected_parts)
+    out = pa.concat_tables(kept) if kept else pa.table({})
+    rejected = int(rejections.get_column("row").n_unique()) if rejections.height else 0
+    return ReadResult(source=reader.source, entity=entity, table=out, rejections=rejections, read=reader.read,
+                      rejected=rejected)
+
+
+def _frame(kept: pl.DataFrame, entity: str) -> pa.Table:
+    """Keyed rows of one batch in the canonical analysis frame."""
     frame = kept
     if entity in ID_DEFAULTS:  # rows without an id keep their derived key as id
         frame = frame.with_columns(pl.col("_key").alias(ID_DEFAULTS[entity]))
@@ -94,10 +108,7 @@ def read_table(path: str | Path, entity: str, *, mapping: Mapping | str | Path |
         frame = frame.with_columns(pl.col("rate_to_reporting").cast(pl.Float64))
     if entity == "order-lines":
         frame = frame.with_columns(pl.col("quantity").cast(pl.Float64))
-    out = frame.select(FRAME_COLUMNS[entity]).to_arrow()
-    rejected = int(rejections.get_column("row").n_unique()) if rejections.height else 0
-    return ReadResult(source=v.source, entity=entity, table=out, rejections=rejections, read=v.read,
-                      rejected=rejected)
+    return frame.select(FRAME_COLUMNS[entity]).to_arrow()
 
 
 def write_quarantine(result: ReadResult | pl.DataFrame, input_path: str | Path, *,

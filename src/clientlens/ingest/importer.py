@@ -1,8 +1,7 @@
-"""``import_file``: read, validate, key and load a file into the store, one atomic batch at a time."""
+"""``import_file``: read, validate, key and load a file into the store, batch by batch, in one transaction."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -11,19 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from clientlens.config import Settings
+from clientlens.errors import InputError, StoreError
 from clientlens.ingest import dbio
-from clientlens.ingest.keys import assign_keys, raw_fields_frame, split_duplicates
 from clientlens.ingest.load import LOADERS, BatchContext, T, customer_ids
-from clientlens.ingest.options import Mapping, ParseOptions, load_mapping, resolve_options
-from clientlens.ingest.quarantine import Rejection, concat_rejections, first_rejections, write_quarantine
-from clientlens.ingest.sources import read_source
-from clientlens.ingest.validate import Validated, validate
-from clientlens.store import models as m
-from clientlens.store.repository import get_or_create_shop, utcnow
+from clientlens.ingest.options import Mapping, ParseOptions
+from clientlens.ingest.quarantine import QuarantineWriter, Rejection, concat_rejections
+from clientlens.ingest.reading import FileReader
+from clientlens.ingest.runs import finish_run, import_transaction, record_failure, shop_id, start_run
+from clientlens.store.repository import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +45,7 @@ class ImportReport:
     run_id: int | None = None
     layout: str | None = None
     encoding: str | None = None
+    shop_id: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -58,76 +57,66 @@ class ImportReport:
                 "unchanged": self.unchanged, "rejected": self.rejected}
 
 
-def as_mapping(mapping: Mapping | str | Path | dict[str, Any] | None) -> Mapping:
-    """A Mapping from a Mapping, a TOML file path or a ``{"columns":..., "parse":...}`` dict."""
-    if mapping is None or isinstance(mapping, Mapping):
-        return mapping or Mapping()
-    if isinstance(mapping, dict):
-        return Mapping(columns=dict(mapping.get("columns", {})), parse=ParseOptions(**mapping.get("parse", {})))
-    return load_mapping(mapping)
-
-
-def as_options(options: ParseOptions | dict[str, Any] | None) -> ParseOptions | None:
-    if options is None or isinstance(options, ParseOptions):
-        return options
-    return ParseOptions(**{k: v for k, v in options.items() if v is not None})
-
-
-def prepare(path: str | Path, entity: str, *, mapping: Mapping | str | Path | dict[str, Any] | None,
-            options: ParseOptions | dict[str, Any] | None, settings: Settings, now: datetime | None,
-            shop_currency: str | None = None, shop_timezone: str | None = None,
-            ) -> tuple[Validated, pl.DataFrame, pl.DataFrame, int]:
-    """Read and validate: (validated, keyed rows to load, all rejections, exact repeats dropped).
-
-    Amounts without a currency column are in ``--currency``, else the shop's configured currency
-    (``shop_currency``), else ``[ingest] default_currency``. Times without an offset are in the
-    file's ``timezone`` option, else the shop's time zone (``shop_timezone``), else UTC.
-    """
-    mp, opts = resolve_options(as_mapping(mapping), as_options(options))
-    if opts.currency is None and shop_currency:
-        opts = replace(opts, currency=shop_currency)
-    if opts.timezone is None and shop_timezone:
-        opts = replace(opts, timezone=shop_timezone)
-    raw = read_source(path, opts)
-    v = validate(raw, entity, mapping=mp, options=opts, settings=settings, now=now or utcnow())
-    keyed = assign_keys(v.frame, entity)
-    fields = raw_fields_frame(v.base, raw.headers)
-    kept, dup_rej, n_same = split_duplicates(keyed, fields, v.columns)
-    return v, kept, concat_rejections([v.rejections, dup_rej]), n_same
-
-
 def validated_batches(path: str | Path, entity: str, *, mapping: Mapping | str | Path | dict[str, Any] | None = None,
                       options: ParseOptions | dict[str, Any] | None = None, settings: Settings,
                       now: datetime | None = None) -> Iterator[pl.DataFrame]:
-    """The typed, validated, keyed rows of ``path`` in batches of ``settings.ingest.batch_size``
-    (what ``import_file`` loads; rejected rows are left out)."""
-    _, kept, _, _ = prepare(path, entity, mapping=mapping, options=options, settings=settings, now=now)
+    """The typed, validated, keyed rows of ``path`` in batches of at most ``settings.ingest.batch_size``
+    (what ``import_file`` loads; rejected rows are left out), read in bounded memory."""
+    reader = FileReader(path, entity, mapping=mapping, options=options, settings=settings, now=now or utcnow())
     size = max(1, settings.ingest.batch_size)
-    for start in range(0, kept.height, size):
-        yield kept.slice(start, size)
+    for batch in reader:
+        for start in range(0, batch.kept.height, size):
+            yield batch.kept.slice(start, size)
 
 
-def _create_missing_orders(engine: Engine, ctx: BatchContext, lines: pl.DataFrame, batch_size: int) -> None:
-    """Order lines that carry customer and date (UCI layout) create their orders first (total = lines)."""
-    agg = lines.group_by("order_id", maintain_order=True).agg(
-        pl.col("customer_id").first(), pl.col("order_date").first(), pl.col("currency").first(),
-        ((pl.col("quantity") * pl.col("unit_price")).round(0).cast(pl.Int64)
-         - pl.col("discount").fill_null(0)).sum().alias("total"),
-        pl.col("discount").fill_null(0).sum().alias("discount_total"))
-    agg = agg.filter(pl.col("customer_id").is_not_null() & pl.col("order_date").is_not_null())
-    for start in range(0, agg.height, batch_size):
-        chunk = agg.slice(start, batch_size)
-        with engine.begin() as conn:
-            have = dbio.lookup(conn, T["orders"], ctx.shop_id, chunk.get_column("order_id").to_list())
-            chunk = chunk.filter(~pl.col("order_id").is_in(have.get_column("_key").to_list()))
-            if chunk.height == 0:
-                continue
-            cust = customer_ids(conn, ctx, chunk.get_column("customer_id").to_list())
-            chunk = chunk.join(cust.rename({"_key": "customer_id", "id": "_cust"}), on="customer_id", how="left")
-            dbio.insert(conn, T["orders"], chunk.select(
+class _CreatedOrders:
+    """Orders created from order lines (UCI layout): total = sum of their lines over the whole file,
+    though the lines of one order may arrive in several batches."""
+
+    def __init__(self) -> None:
+        self.totals: pl.DataFrame | None = None
+
+    def create(self, conn: Connection, ctx: BatchContext, lines: pl.DataFrame) -> None:
+        agg = lines.group_by("order_id", maintain_order=True).agg(
+            pl.col("customer_id").first(), pl.col("order_date").first(), pl.col("currency").first(),
+            ((pl.col("quantity") * pl.col("unit_price")).round(0).cast(pl.Int64)
+             - pl.col("discount").fill_null(0)).sum().alias("total"),
+            pl.col("discount").fill_null(0).sum().alias("discount_total"))
+        agg = agg.filter(pl.col("customer_id").is_not_null() & pl.col("order_date").is_not_null())
+        if agg.height == 0:
+            return
+        mine = set(self.totals.get_column("order_id").to_list()) if self.totals is not None else set()
+        have = dbio.lookup(conn, T["orders"], ctx.shop_id, agg.get_column("order_id").to_list())
+        known = set(have.get_column("_key").to_list())
+        ours = agg.filter(pl.col("order_id").is_in(sorted(mine)))
+        new = agg.filter(~pl.col("order_id").is_in(sorted(known | mine)))
+        if new.height:
+            cust = customer_ids(conn, ctx, new.get_column("customer_id").to_list())
+            new = new.join(cust.rename({"_key": "customer_id", "id": "_cust"}), on="customer_id", how="left")
+            dbio.insert(conn, T["orders"], new.select(
                 shop_id=pl.lit(ctx.shop_id), external_id=pl.col("order_id"), customer_id=pl.col("_cust"),
                 ordered_at=pl.col("order_date"), currency=pl.col("currency"), total_minor=pl.col("total"),
                 discount_minor=pl.col("discount_total"), status=pl.lit("completed")))
+        part = pl.concat([ours, new.drop("_cust") if "_cust" in new.columns else new], how="vertical_relaxed")
+        part = part.select("order_id", "total", "discount_total", pl.lit(1).alias("_batches"))
+        if self.totals is None:
+            self.totals = part
+        else:
+            both = pl.concat([self.totals, part], how="vertical_relaxed")
+            self.totals = both.group_by("order_id", maintain_order=True).agg(
+                pl.col("total").sum(), pl.col("discount_total").sum(), pl.col("_batches").sum())
+
+    def settle(self, conn: Connection, ctx: BatchContext) -> None:
+        """Orders whose lines spanned batches get the total of all their lines."""
+        if self.totals is None:
+            return
+        spanned = self.totals.filter(pl.col("_batches") > 1)
+        if spanned.height == 0:
+            return
+        ids = dbio.lookup(conn, T["orders"], ctx.shop_id, spanned.get_column("order_id").to_list())
+        rows = spanned.join(ids.rename({"_key": "order_id"}), on="order_id").select(
+            "id", total_minor=pl.col("total"), discount_minor=pl.col("discount_total"))
+        dbio.update_rows(conn, T["orders"], rows)
 
 
 def _resolve_identities(engine: Engine, shop_id: int) -> None:
@@ -146,53 +135,81 @@ def import_file(engine: Engine, shop: str, entity: str, path: str | Path, *,
                 quarantine_dir: str | Path | None = None) -> ImportReport:
     """Import ``path`` as ``entity`` into ``shop``; returns the counts and the first rejections.
 
-    An unusable file raises InputError before anything is written. Valid rows are loaded in batches
-    of ``settings.ingest.batch_size``, each one transaction; rejected rows go to the quarantine file.
+    An unusable file raises InputError before anything is written. The file is read, validated and
+    loaded batch by batch (bounded memory) inside one transaction under the shop's import lock: the
+    import is stored whole or not at all. A failure of the store (or any other error) rolls the run
+    back, records it as failed and raises StoreError; rejected rows go to the quarantine file.
     """
     now = now or utcnow()
     shop_cfg = settings.shop(shop)
-    v, kept, rejections, n_same = prepare(path, entity, mapping=mapping, options=options,
-                                          settings=settings, now=now, shop_currency=shop_cfg.currency,
-                                          shop_timezone=shop_cfg.timezone)
-    report = ImportReport(file=v.source, entity=entity, shop=shop, read=v.read, layout=v.layout)
-    with Session(engine) as session:
-        shop_row = get_or_create_shop(session, shop, now=now)
-        run = m.ImportRun(shop_id=shop_row.id, entity=entity, source=str(path), started_at=now)
-        session.add(run)
-        session.commit()
-        shop_id, report.run_id = shop_row.id, run.id
-    ctx = BatchContext(shop_id=shop_id, now=now, source=v.source, provided=frozenset(v.columns),
-                       default_region=settings.identity.default_region,
-                       raw_fields=raw_fields_frame(v.base, list(v.base.columns[:-2]))
-                       if entity in ("order-lines", "feedback") else None)
-    size = max(1, settings.ingest.batch_size)
-    if entity == "order-lines" and {"customer_id", "order_date"} <= ctx.provided:
-        _create_missing_orders(engine, ctx, kept, size)
-    loader = LOADERS[entity]
-    late: list[pl.DataFrame] = []
-    total = kept.height
-    if progress:
-        progress(0, total)
-    for start in range(0, total, size):
-        batch = kept.slice(start, size)
-        with engine.begin() as conn:
-            ins, upd, same, rej = loader(conn, ctx, batch)
-        report.inserted += ins
-        report.updated += upd
-        report.unchanged += same
-        if rej.height:
-            late.append(rej)
-        if progress:
-            progress(min(start + size, total), total)
-    report.unchanged += n_same
-    all_rej = concat_rejections([rejections, *late])
-    report.rejected = int(all_rej.get_column("row").n_unique()) if all_rej.height else 0
-    report.rejections = first_rejections(all_rej, v.source, settings.ingest.quarantine_preview)
-    report.quarantine = write_quarantine(all_rej, path, directory=quarantine_dir)
-    with engine.begin() as conn:
-        conn.execute(update(m.ImportRun).where(m.ImportRun.id == report.run_id).values(
-            finished_at=utcnow(), counts=json.dumps(report.counts())))
+    reader = FileReader(path, entity, mapping=mapping, options=options, settings=settings, now=now,
+                        shop_currency=shop_cfg.currency, shop_timezone=shop_cfg.timezone)
+    report = ImportReport(file=reader.source, entity=entity, shop=shop, layout=reader.layout,
+                          encoding=reader.encoding)
+    sink = QuarantineWriter(path, reader.headers, source=reader.source, preview=settings.ingest.quarantine_preview,
+                            directory=quarantine_dir)
+    try:
+        with import_transaction(engine, shop, settings.ingest.lock_wait_seconds) as conn:
+            sid = shop_id(conn, shop, now)
+            report.run_id = start_run(conn, sid, entity, str(path), now)
+            _load(conn, reader, report, sink, sid, now, settings, progress)
+            finish_run(conn, report.run_id, report.counts())
+    except InputError:
+        sink.discard()
+        raise
+    except StoreError as exc:
+        sink.discard()
+        if "still running" not in str(exc):
+            report.run_id = record_failure(engine, shop, entity, str(path), now, str(exc))
+        raise
+    except Exception as exc:
+        sink.discard()
+        what = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        report.run_id = record_failure(engine, shop, entity, str(path), now, what)
+        log.exception("import of %s into %s failed", reader.source, shop)
+        raise StoreError(f"{reader.source}: the import into shop {shop!r} failed and was rolled back, nothing "
+                         f"was changed (import run {report.run_id} marked failed): {what}") from exc
+    report.quarantine = sink.finish()
     if entity == "customers":
-        _resolve_identities(engine, shop_id)
-    log.info("imported %s as %s into %s: %s", v.source, entity, shop, report.counts())
+        _resolve_identities(engine, report.shop_id)
+    log.info("imported %s as %s into %s: %s", reader.source, entity, shop, report.counts())
     return report
+
+
+def _load(conn: Connection, reader: FileReader, report: ImportReport, sink: QuarantineWriter, sid: int,
+          now: datetime, settings: Settings, progress: Progress | None) -> None:
+    """Every batch of ``reader`` into the store on ``conn`` (the caller's transaction)."""
+    entity = report.entity
+    ctx = BatchContext(shop_id=sid, now=now, source=reader.source, provided=frozenset(reader.columns),
+                       default_region=settings.identity.default_region)
+    report.shop_id = sid
+    size = max(1, settings.ingest.batch_size)
+    loader = LOADERS[entity]
+    created = _CreatedOrders() if entity == "order-lines" and {"customer_id", "order_date"} <= ctx.provided \
+        else None
+    done = 0
+    if progress:
+        progress(0, 0)
+    for batch in reader:
+        bctx = replace(ctx, raw_fields=batch.raw_fields) if entity in ("order-lines", "feedback") else ctx
+        if created is not None:
+            created.create(conn, bctx, batch.kept)
+        late = [batch.rejections]
+        for start in range(0, batch.kept.height, size):
+            ins, upd, same, rej = loader(conn, bctx, batch.kept.slice(start, size))
+            report.inserted += ins
+            report.updated += upd
+            report.unchanged += same
+            late.append(rej)
+            done += min(size, batch.kept.height - start)
+            if progress:
+                progress(done, 0)
+        sink.add(concat_rejections(late))
+    if created is not None:
+        created.settle(conn, ctx)
+    report.read = reader.read
+    report.unchanged += reader.exact_repeats
+    report.rejected = sink.rows
+    report.rejections = sink.first
+    if progress:
+        progress(done, done)

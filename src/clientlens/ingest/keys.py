@@ -7,6 +7,8 @@ purchases) stay two records, and importing the same file again finds the same ke
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from clientlens.ingest.quarantine import FIELD_PREFIX
@@ -45,38 +47,90 @@ def md5_of(frame: pl.DataFrame, cols: list[str]) -> pl.Series:
     return out.get_column("h")
 
 
-def assign_keys(frame: pl.DataFrame, entity: str) -> pl.DataFrame:
-    """Add ``_key`` (natural key) and ``_hash`` (content) to a validated frame."""
+@dataclass
+class KeyState:
+    """What keying a file batch by batch remembers: occurrence counts of derived keys (and of order
+    line keys), and every key kept so far with its content hash (a later batch repeating a key)."""
+
+    counts: pl.DataFrame | None = None
+    seen: pl.DataFrame | None = None
+
+    def count(self, frame: pl.DataFrame, by: list[str]) -> None:
+        new = frame.group_by(by).agg(pl.len().cast(pl.Int64).alias("_n"))
+        both = new if self.counts is None else pl.concat([self.counts, new], how="vertical_relaxed")
+        self.counts = both.group_by(by).agg(pl.col("_n").sum())
+
+
+def _occurrence(frame: pl.DataFrame, by: list[str], state: KeyState | None) -> pl.DataFrame:
+    """``frame`` with ``_occ``: the 1-based occurrence of its ``by`` group in the file so far."""
+    occ = pl.int_range(1, pl.len() + 1).over(by).cast(pl.Int64)
+    if state is None:
+        return frame.with_columns(occ.alias("_occ"))
+    if state.counts is not None:
+        frame = frame.join(state.counts.rename({"_n": "_before"}), on=by, how="left", maintain_order="left")
+        frame = frame.with_columns((occ + pl.col("_before").fill_null(0)).alias("_occ")).drop("_before")
+    else:
+        frame = frame.with_columns(occ.alias("_occ"))
+    state.count(frame, by)
+    return frame
+
+
+def assign_keys(frame: pl.DataFrame, entity: str, state: KeyState | None = None) -> pl.DataFrame:
+    """Add ``_key`` (natural key) and ``_hash`` (content) to a validated frame.
+
+    With ``state``, occurrence numbers continue from the earlier batches of the same file.
+    """
     content = [c for c in CONTENT[entity] if c in frame.columns]
     frame = frame.with_columns(md5_of(frame, content).alias("_hash"))
     idcol = ID_COLUMN.get(entity)
     if entity == "order-lines":
-        occ = pl.int_range(1, pl.len() + 1).over(["order_id", "product_id"])
-        key = pl.concat_str([pl.col("order_id"), pl.col("product_id"), occ.cast(pl.String)], separator="|")
-        return frame.with_columns(key.alias("_key"))
+        frame = _occurrence(frame, ["order_id", "product_id"], state)
+        key = pl.concat_str([pl.col("order_id"), pl.col("product_id"), pl.col("_occ").cast(pl.String)], separator="|")
+        return frame.with_columns(key.alias("_key")).drop("_occ")
     if entity == "rates":
         key = pl.concat_str([pl.col("date").cast(pl.String), pl.col("currency")], separator="|")
         return frame.with_columns(key.alias("_key"))
-    derived = pl.concat_str([pl.lit("~"), pl.col("_hash").str.slice(0, 24), pl.lit(":"),
-                             pl.int_range(1, pl.len() + 1).over("_hash").cast(pl.String)])
     if idcol is None:
-        return frame.with_columns(derived.alias("_key"))
-    return frame.with_columns(pl.when(pl.col(idcol).is_not_null()).then(pl.col(idcol))
-                              .otherwise(derived).alias("_key"))
+        derived_rows = frame
+    else:
+        derived_rows = frame.filter(pl.col(idcol).is_null())
+    if derived_rows.height == 0:
+        return frame.with_columns(pl.col(idcol).alias("_key")) if idcol else frame.with_columns(
+            pl.lit(None, dtype=pl.String).alias("_key"))
+    # Only rows without an id get a derived key; occurrences count among those rows.
+    frame = frame.with_columns(pl.int_range(pl.len()).alias("_pos"))
+    derived = _occurrence(frame.filter(pl.col(idcol).is_null()) if idcol else frame, ["_hash"], state)
+    derived = derived.select("_pos", pl.concat_str([pl.lit("~"), pl.col("_hash").str.slice(0, 24), pl.lit(":"),
+                                                    pl.col("_occ").cast(pl.String)]).alias("_derived"))
+    frame = frame.join(derived, on="_pos", how="left", maintain_order="left").drop("_pos")
+    key = pl.coalesce(pl.col(idcol), pl.col("_derived")) if idcol else pl.col("_derived")
+    return frame.with_columns(key.alias("_key")).drop("_derived")
 
 
-def split_duplicates(frame: pl.DataFrame, raw_fields: pl.DataFrame | None,
-                     source_columns: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+def split_duplicates(frame: pl.DataFrame, raw_fields: pl.DataFrame | None, source_columns: dict[str, str],
+                     state: KeyState | None = None) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """Within one file: (kept rows, rejections of later rows whose key repeats with other content,
-    number of exact repeats dropped)."""
+    number of exact repeats dropped). With ``state``, keys kept by earlier batches count as earlier."""
     first_hash = pl.col("_hash").first().over("_key")
     dup = pl.int_range(pl.len()).over("_key") > 0
     same = dup & (pl.col("_hash") == first_hash)
     clash = dup & (pl.col("_hash") != first_hash)
+    if state is not None and state.seen is not None and state.seen.height:
+        frame = frame.join(state.seen.rename({"_h": "_seen_h"}), on="_key", how="left", maintain_order="left")
+        h = pl.col("_hash").str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64)
+        earlier = pl.col("_seen_h").is_not_null()
+        same = (same & ~earlier) | (earlier & (pl.col("_seen_h") == h))
+        clash = (clash & ~earlier) | (earlier & (pl.col("_seen_h") != h))
     marks = frame.select(same.alias("same"), clash.alias("clash"))
+    if "_seen_h" in frame.columns:
+        frame = frame.drop("_seen_h")
     n_same = int(marks.get_column("same").sum())
     clash_mask = marks.get_column("clash")
     kept = frame.filter(~(marks.get_column("same") | clash_mask))
+    if state is not None:
+        new = kept.select("_key", pl.col("_hash").str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64)
+                          .alias("_h"))
+        state.seen = new if state.seen is None else pl.concat([state.seen, new])
     rej = frame.filter(clash_mask)
     key_header = next(iter(source_columns.values()), "")
     for canon in ("order_id", "customer_id", "product_id", "interaction_id"):

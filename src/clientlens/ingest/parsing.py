@@ -18,7 +18,9 @@ DATETIME_FORMATS = (
     "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
 )
 TZ_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S %z",
-              "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S%.f%z")
+              "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z")
+# ISO 8601's UTC designator: ``2024-03-31T10:00:00Z`` reads as ``...+00:00``.
+_UTC_SUFFIX = r"(\d)[Zz]$"
 # Unambiguous formats that may be mixed inside one column.
 ISO_FAMILY = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M",
               "%Y-%m-%dT%H:%M", *TZ_FORMATS)
@@ -123,13 +125,18 @@ def number(col: str, decimal: str, values: pl.Series | None = None) -> tuple[pl.
 
 def choose_format(values: pl.Series, formats: tuple[str, ...]) -> str:
     """The format that parses most of a sample of ``values``."""
-    sample = values.drop_nulls().str.strip_chars().head(2000)
+    sample = values.drop_nulls().str.strip_chars().head(2000).str.replace(_UTC_SUFFIX, "${1}+00:00")
     best, best_n = formats[0], -1
     for fmt in formats:
         n = _parse_one(sample.to_frame("v"), "v", fmt).select(pl.col("v").count()).item()
         if n > best_n:
             best, best_n = fmt, n
     return best
+
+
+def iso_offsets(text: pl.Expr) -> pl.Expr:
+    """Text times with a trailing ``Z`` (UTC) rewritten to the ``+00:00`` offset the parsers read."""
+    return text.str.replace(_UTC_SUFFIX, "${1}+00:00")
 
 
 def _to_dt(expr: pl.Expr, fmt: str) -> pl.Expr:
@@ -143,18 +150,28 @@ def _parse_one(frame: pl.DataFrame, col: str, fmt: str) -> pl.DataFrame:
     return frame.select(_to_dt(pl.col(col).str.strip_chars(), fmt).alias(col))
 
 
-def datetime_expr(col: str, values: pl.Series, date_format: str | None, timezone: str | None) -> pl.Expr:
+def date_formats(values: pl.Series, date_format: str | None) -> tuple[str, ...]:
+    """The formats a date column is read with: the given one, else the one that parses most of a
+    sample (with the other unambiguous ISO forms when it is one of them, since those mix)."""
+    if date_format:
+        return (date_format,)
+    best = choose_format(values, DATE_FORMATS + DATETIME_FORMATS + TZ_FORMATS)
+    return (best, *[f for f in ISO_FAMILY if f != best]) if best in ISO_FAMILY else (best,)
+
+
+def datetime_expr(col: str, values: pl.Series | None, date_format: str | None, timezone: str | None,
+                  formats: tuple[str, ...] | None = None) -> pl.Expr:
     """Parsed naive-UTC datetimes (null where unparseable) for the text column ``col``.
 
     Values without an offset are local times in ``timezone`` (the file's ``[parse] timezone``, else the
-    shop's time zone), so a date-only order falls on the same day in the shop's calendar.
+    shop's time zone), so a date-only order falls on the same day in the shop's calendar. ISO 8601
+    offsets (``+02:00``, ``+0200``) and ``Z`` are read. ``formats`` (from :func:`date_formats`) fixes
+    the formats, so every batch of a file is read the same way.
     """
-    if date_format:
-        fmts: tuple[str, ...] = (date_format,)
-    else:
-        best = choose_format(values, DATE_FORMATS + DATETIME_FORMATS + TZ_FORMATS)
-        fmts = (best, *[f for f in ISO_FAMILY if f != best]) if best in ISO_FAMILY else (best,)
-    src = pl.col(col).str.strip_chars()
+    if formats is None:
+        assert values is not None
+        formats = date_formats(values, date_format)
+    src = iso_offsets(pl.col(col).str.strip_chars())
 
     def local(fmt: str) -> pl.Expr:
         parsed = _to_dt(src, fmt)
@@ -163,7 +180,7 @@ def datetime_expr(col: str, values: pl.Series, date_format: str | None, timezone
                 .dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         return parsed
 
-    return pl.coalesce([local(f) for f in fmts])
+    return pl.coalesce([local(f) for f in formats])
 
 
 def bool_expr(col: str) -> tuple[pl.Expr, pl.Expr]:

@@ -6,7 +6,7 @@ any failing check is rejected; every rejection names the row, physical line, col
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
@@ -27,6 +27,29 @@ DTYPES: dict[str, pl.DataType] = {
 
 
 @dataclass
+class Plan:
+    """How a file's columns are read, fixed on its first batch so every batch reads the same way:
+    the column mapping, the layout, each amount column's decimal separator and each date column's
+    formats (and, for Shopify orders, the order ids seen so far)."""
+
+    columns: dict[str, str]
+    layout: str | None
+    decimals: dict[str, str] = field(default_factory=dict)
+    formats: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    seen_orders: set[str] = field(default_factory=set)
+
+    def decimal(self, header: str, values: pl.Series, opts: ParseOptions) -> str:
+        if header not in self.decimals:
+            self.decimals[header] = opts.decimal or P.detect_decimal(values)
+        return self.decimals[header]
+
+    def date_formats(self, header: str, values: pl.Series, opts: ParseOptions) -> tuple[str, ...]:
+        if header not in self.formats:
+            self.formats[header] = P.date_formats(values, opts.date_format)
+        return self.formats[header]
+
+
+@dataclass
 class Validated:
     """Typed valid rows (canonical names, ``_row``/``_line`` kept) and the rejections."""
 
@@ -38,6 +61,7 @@ class Validated:
     layout: str | None
     read: int
     base: pl.DataFrame
+    plan: Plan | None = None
 
     @property
     def rejected_rows(self) -> int:
@@ -49,7 +73,7 @@ def _rule(cond: pl.Expr, rule: str, message: str) -> tuple[pl.Expr, str, str]:
 
 
 def _checks_for(col: Col, header: str, values: pl.Series, opts: ParseOptions, settings: Settings,
-                now: datetime) -> tuple[pl.Expr | None, list[tuple[pl.Expr, str, str]]]:
+                now: datetime, plan: Plan) -> tuple[pl.Expr | None, list[tuple[pl.Expr, str, str]]]:
     """(typed expression, [(failing condition, rule, message)]) for one canonical column.
 
     The typed value is materialised once as ``_t_<name>``; the checks only read that column and the
@@ -68,21 +92,25 @@ def _checks_for(col: Col, header: str, values: pl.Series, opts: ParseOptions, se
     elif typ == "text":
         typed = pl.when(src.str.strip_chars() != "").then(src).otherwise(None)
     elif typ in ("date", "datetime"):
-        typed = P.datetime_expr(header, values, opts.date_format, opts.timezone)
+        typed = P.datetime_expr(header, None, opts.date_format, opts.timezone,
+                                formats=plan.date_formats(header, values, opts))
         fmt = opts.date_format or "a date such as 2024-03-31"
+        lo, hi = settings.ingest.min_year, settings.ingest.max_year
         checks.append(_rule(present & T.is_null(), "date", f"not a date (expected {fmt})"))
+        checks.append(_rule((T.dt.year() < lo) | (T.dt.year() > hi), "year_range",
+                            f"year outside {lo}-{hi} (a placeholder, not a date)"))
         checks.append(_rule(T > pl.lit(now), "future_date", f"date is after now ({now:%Y-%m-%d %H:%M} UTC)"))
     elif typ == "money":
         typed = None  # needs the currency: see _money_checks
     elif typ == "number":
-        num, _ = P.number(header, opts.decimal or P.detect_decimal(values), values)
+        num, _ = P.number(header, plan.decimal(header, values, opts), values)
         typed = num.round(3)
         checks.append(_rule(present & T.is_null(), "number", f"{col.name} is not a number"))
         checks.append(_rule(T < 0, "negative", f"{col.name} is negative"))
         checks.append(_rule(T > settings.ingest.max_quantity, "absurd",
                             f"{col.name} above the maximum {settings.ingest.max_quantity:g}"))
     elif typ == "rate":
-        num, ok = P.number(header, opts.decimal or P.detect_decimal(values), values)
+        num, ok = P.number(header, plan.decimal(header, values, opts), values)
         typed = pl.when(ok & (num > 0)).then(src.str.strip_chars().str.replace(",", ".", literal=True))
         checks.append(_rule(present & T.is_null(), "rate", "rate_to_reporting must be a number above 0"))
     elif typ == "int":
@@ -118,14 +146,15 @@ def _checks_for(col: Col, header: str, values: pl.Series, opts: ParseOptions, se
 
 
 def _money_checks(col: Col, header: str, values: pl.Series, opts: ParseOptions, settings: Settings,
-                  entity: str) -> tuple[dict[str, pl.Expr], list[tuple[pl.Expr, str, str]]]:
-    dec = opts.decimal or P.detect_decimal(values)
+                  entity: str, plan: Plan) -> tuple[dict[str, pl.Expr], list[tuple[pl.Expr, str, str]]]:
+    dec = plan.decimal(header, values, opts)
     exp = pl.col("_exp").fill_null(2)
     minor, _, big = P.minor_units(header, dec, exp, values)
     T, BIG = pl.col(f"_t_{col.name}"), pl.col(f"_big_{col.name}")
     present = pl.col(f"_p_{header}")
     limit = pl.lit(settings.ingest.max_amount) * pl.lit(10.0).pow(exp)
-    checks = [
+    checks = [_rule(~present, "missing", f"{col.name} is required")] if col.required else []
+    checks += [
         _rule(present & T.is_null() & ~BIG, "amount", f"{col.name} is not an amount (decimal {dec!r})"),
         _rule(present & (BIG | (T.abs().cast(pl.Float64) > limit)), "absurd",
               f"{col.name} above the maximum {settings.ingest.max_amount:g}"),
@@ -138,10 +167,31 @@ def _money_checks(col: Col, header: str, values: pl.Series, opts: ParseOptions, 
     return {f"_t_{col.name}": minor, f"_big_{col.name}": big}, checks
 
 
-def validate(raw: RawTable, entity: str, *, mapping: Mapping, options: ParseOptions, settings: Settings,
-             now: datetime) -> Validated:
-    """Check every row of ``raw`` as ``entity``; InputError if a required column is missing."""
+def plan_for(raw: RawTable, entity: str, mapping: Mapping) -> Plan:
+    """The plan of a file from its first batch; InputError if a required column is missing."""
     columns, layout = match_columns(entity, raw.headers, mapping=mapping.columns, source=raw.source)
+    return Plan(columns=columns, layout=layout)
+
+
+def _formula_checks(raw: RawTable, columns: dict[str, str]) -> dict[str, pl.Expr]:
+    """Per used header: the rows whose cell is a formula without a saved value."""
+    if raw.formulas is None or raw.formulas.height == 0:
+        return {}
+    used = set(columns.values())
+    out = {}
+    for (header,), part in raw.formulas.filter(pl.col("column").is_in(sorted(used))).group_by(["column"]):
+        out[str(header)] = pl.col("_row").is_in(part.get_column("_row").implode())
+    return out
+
+
+def validate(raw: RawTable, entity: str, *, mapping: Mapping, options: ParseOptions, settings: Settings,
+             now: datetime, plan: Plan | None = None) -> Validated:
+    """Check every row of ``raw`` as ``entity``; InputError if a required column is missing.
+
+    ``plan`` (from the first batch of the same file) keeps every batch read the same way.
+    """
+    plan = plan or plan_for(raw, entity, mapping)
+    columns, layout = plan.columns, plan.layout
     cols = {c.name: c for c in spec(entity)}
     base = pl.from_arrow(raw.table)
     assert isinstance(base, pl.DataFrame)
@@ -149,19 +199,24 @@ def validate(raw: RawTable, entity: str, *, mapping: Mapping, options: ParseOpti
     if layout == "shopify" and entity == "orders":
         # Shopify repeats an order on one row per line item, with the order's fields on the first only.
         oid, total = pl.col(columns["order_id"]), pl.col(columns["total"])
-        follow = oid.is_not_null() & total.is_null() & (pl.int_range(pl.len()).over(oid) > 0)
+        earlier = oid.is_in(sorted(plan.seen_orders)) if plan.seen_orders else pl.lit(False)
+        follow = oid.is_not_null() & total.is_null() & ((pl.int_range(pl.len()).over(oid) > 0) | earlier)
         base = base.filter(~follow)
+        plan.seen_orders.update(base.get_column(columns["order_id"]).drop_nulls().to_list())
+    formula = _formula_checks(raw, columns)
     checks: list[tuple[str, pl.Expr, str, str]] = []
     limit = settings.ingest.max_field_bytes
     for h in raw.headers:
         checks.append((h, pl.col(h).str.len_bytes().fill_null(0) > limit, "field_too_long",
                        f"field longer than {limit:,} bytes"))
+        checks.append((h, pl.col(h).str.contains("\x00", literal=True).fill_null(False), "nul_byte",
+                       "field holds a NUL byte (\\x00), which no store keeps; remove it from the file"))
     typed: dict[str, pl.Expr] = {}
     for name, header in columns.items():
         col = cols[name]
         if col.type == "money":
             continue
-        expr, cks = _checks_for(col, header, base.get_column(header), options, settings, now)
+        expr, cks = _checks_for(col, header, base.get_column(header), options, settings, now, plan)
         if expr is not None:
             typed[name] = expr
         checks.extend((header, c, r, m) for c, r, m in cks)
@@ -185,9 +240,14 @@ def validate(raw: RawTable, entity: str, *, mapping: Mapping, options: ParseOpti
                            maintain_order="left")
         for name, header in columns.items():
             if cols[name].type == "money":
-                exprs, cks = _money_checks(cols[name], header, base.get_column(header), options, settings, entity)
+                exprs, cks = _money_checks(cols[name], header, base.get_column(header), options, settings, entity,
+                                           plan)
                 stage = stage.with_columns(**exprs)
                 checks.extend((header, c, r, m) for c, r, m in cks)
+    for header, cond in formula.items():  # a formula without a value is that, not a missing value
+        checks = [(h, c & ~cond if h == header and r == "missing" else c, r, m) for h, c, r, m in checks]
+        checks.append((header, cond, "formula", "a formula whose value was never saved in the workbook; "
+                       "open and save it in Excel or LibreOffice (or export it as CSV) and import again"))
     # Evaluate every check at once, then cut rejections out per check.
     flags = stage.select(pl.col("_row"), *[c.alias(f"_c{i}") for i, (_, c, _, _) in enumerate(checks)])
     fields = [pl.col(h).alias(FIELD_PREFIX + h) for h in raw.headers]
@@ -198,10 +258,15 @@ def validate(raw: RawTable, entity: str, *, mapping: Mapping, options: ParseOpti
         any_bad = any_bad | pl.col(f"_c{i}")
         if not mask.any():
             continue
-        frames.append(base.filter(mask).select(
+        value = pl.col(header).str.slice(0, 200)
+        part = base.filter(mask)
+        if rule == "formula" and raw.formulas is not None:
+            part = part.join(raw.formulas.filter(pl.col("column") == header).select("_row", "formula"),
+                             on="_row", how="left")
+            value = pl.col("formula")
+        frames.append(part.select(
             pl.col("_row").alias("row"), pl.col("_line").alias("line"), pl.lit(header).alias("column"),
-            pl.col(header).str.slice(0, 200).alias("value"), pl.lit(rule).alias("rule"),
-            pl.lit(message).alias("message"), *fields))
+            value.alias("value"), pl.lit(rule).alias("rule"), pl.lit(message).alias("message"), *fields))
     bad = flags.select(any_bad.alias("bad")).get_column("bad") if checks else pl.Series([False] * base.height)
     rejections = concat_rejections([raw.rejections, *frames])
     out_cols = [(pl.col(f"_t_{k}").dt.date() if k in cols and cols[k].type == "date" else pl.col(f"_t_{k}")).alias(k)
@@ -212,5 +277,4 @@ def validate(raw: RawTable, entity: str, *, mapping: Mapping, options: ParseOpti
             frame = frame.with_columns(pl.lit(None, dtype=DTYPES[cols[name].type]).alias(name))
     read = base.height + (raw.rejections.get_column("row").n_unique() if raw.rejections.height else 0)
     return Validated(source=raw.source, entity=entity, frame=frame, rejections=rejections,
-                     columns=columns, layout=layout, read=read,
-                     base=base)
+                     columns=columns, layout=layout, read=read, base=base, plan=plan)

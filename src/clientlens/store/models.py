@@ -207,6 +207,9 @@ class ImportRun(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     counts: Mapped[str | None] = mapped_column(Text)  # JSON
+    # finished (committed with its rows) or failed (rolled back whole; ``error`` says why).
+    status: Mapped[str] = mapped_column(String(20), default="finished", server_default="finished")
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class Merge(Base):
