@@ -44,7 +44,7 @@ def as_options(options: ParseOptions | dict[str, Any] | None) -> ParseOptions | 
 
 def read_limits(settings: Settings) -> ReadLimits:
     ing = settings.ingest
-    return ReadLimits(block_bytes=max(1 << 16, ing.read_block_bytes), batch_rows=max(1, ing.batch_size),
+    return ReadLimits(block_bytes=max(1024, ing.read_block_bytes), batch_rows=max(1, ing.batch_size),
                       binary_share=ing.binary_control_share)
 
 

@@ -25,6 +25,8 @@ from clientlens.store.repository import utcnow
 
 log = logging.getLogger(__name__)
 
+SQLITE_BUSY_MS = 30000  # what store.db sets on every SQLite connection, restored after the lock is taken
+
 
 def lock_key(shop: str) -> int:
     """A stable signed 64-bit advisory-lock key for the shop's imports."""
@@ -61,6 +63,8 @@ def import_transaction(engine: Engine, shop: str, wait_seconds: float) -> Iterat
                 raise
             conn.execute(text("SET LOCAL lock_timeout = 0"))
         else:
+            # Each attempt waits at most what is left of the wait (SQLite's busy handler).
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {max(1, int(min(wait_seconds, 30) * 1000))}")
             while True:
                 try:
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -72,6 +76,7 @@ def import_transaction(engine: Engine, shop: str, wait_seconds: float) -> Iterat
                         raise
                     if waited >= wait_seconds:
                         raise _still_running(shop, waited) from exc
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
         try:
             yield conn
         except BaseException:
