@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from clientlens.cli.common import app_context, console
+from clientlens.cli.common import AppContext, app_context, console, store_session
 from clientlens.errors import ConfigError
 
 ROLE_HELP = "admin, analyst or agent (see docs/api.md for what each may do)"
 _WORKER_DB, _WORKER_CONFIG = "CLIENTLENS_SERVE_DB", "CLIENTLENS_SERVE_CONFIG"
+
+Role = Annotated[str, typer.Option("--role", help=ROLE_HELP)]
 
 
 def worker_app() -> Any:
@@ -25,121 +27,123 @@ def worker_app() -> Any:
     return server_app(load_settings(os.environ.get(_WORKER_CONFIG) or None), os.environ[_WORKER_DB])
 
 
+def serve(ctx: typer.Context,
+          host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+          workers: Annotated[int, typer.Option("--workers", help="Worker processes (PostgreSQL stores).")] = 1,
+          log_level: Annotated[str, typer.Option("--log-level")] = "info") -> None:
+    """Run the web app and the REST API (uvicorn)."""
+    import uvicorn
+
+    from clientlens.app import server_app
+
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, not {workers}")
+    actx = app_context(ctx)
+    actx.ready_engine()  # create or upgrade the schema first
+    console.print(f"clientlens on http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json)"
+                  + (f", {workers} worker processes" if workers > 1 else ""))
+    if workers > 1:
+        _serve_workers(actx, host, port, workers, log_level)
+        return
+    uvicorn.run(server_app(actx.settings, actx.db_url), host=host, port=port, log_level=log_level)
+
+
+def _serve_workers(actx: AppContext, host: str, port: int, workers: int, log_level: str) -> None:
+    """Each worker process builds its own app and engine from the same config and store."""
+    import uvicorn
+
+    if actx.db_url.startswith("sqlite"):
+        console.print("[yellow]several workers on a SQLite store take turns to write; "
+                      "PostgreSQL is the store for them[/yellow]")
+    os.environ[_WORKER_DB] = actx.db_url
+    if actx.config_path:
+        os.environ[_WORKER_CONFIG] = str(Path(actx.config_path).resolve())
+    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port, log_level=log_level)
+
+
+def users_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="User name.")], role: Role,
+              password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                           help="Read the password from standard input.")] = False,
+              ) -> None:
+    """Create a user (or reset the password and role of an existing one)."""
+    from clientlens.service.auth import add_user, check_role
+
+    check_role(role)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise ConfigError("empty password (give it on standard input with --password-stdin)")
+    with store_session(ctx) as s:
+        add_user(s, name, role, password, actor="cli")
+    console.print(f"user {name} ({role}) saved")
+
+
+def users_list(ctx: typer.Context) -> None:
+    """List users and their roles."""
+    from sqlalchemy import select
+
+    from clientlens.store import auth_models as am
+
+    table = Table("name", "role", "active", "last login")
+    with store_session(ctx) as s:
+        for u in s.scalars(select(am.User).order_by(am.User.name)):
+            table.add_row(u.name, u.role, "yes" if u.active else "no", str(u.last_login_at or "-"))
+    console.print(table)
+
+
+def users_role(ctx: typer.Context, name: Annotated[str, typer.Argument()], role: Role) -> None:
+    """Change a user's role (audited)."""
+    from clientlens.service.auth import set_role
+
+    with store_session(ctx) as s:
+        set_role(s, name, role, actor="cli")
+    console.print(f"user {name} is now {role}")
+
+
+def tokens_create(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Name of the integration.")],
+                  role: Role) -> None:
+    """Create a bearer token; it is printed once and stored only as a hash."""
+    from clientlens.service.auth import create_token
+
+    with store_session(ctx) as s:
+        token = create_token(s, name, role, actor="cli")
+    console.print(f"token for {name} ({role}); shown only now:", highlight=False)
+    typer.echo(token)
+
+
+def tokens_list(ctx: typer.Context) -> None:
+    """List tokens (never their secrets)."""
+    from sqlalchemy import select
+
+    from clientlens.store import auth_models as am
+
+    table = Table("id", "name", "role", "prefix", "created", "revoked")
+    with store_session(ctx) as s:
+        for t in s.scalars(select(am.ApiToken).order_by(am.ApiToken.id)):
+            table.add_row(str(t.id), t.name, t.role, t.prefix + "…", str(t.created_at), str(t.revoked_at or "-"))
+    console.print(table)
+
+
+def tokens_revoke(ctx: typer.Context, token_id: Annotated[int, typer.Argument()]) -> None:
+    """Revoke a token by its id."""
+    from clientlens.service.auth import revoke_token
+
+    with store_session(ctx) as s:
+        revoke_token(s, token_id, actor="cli")
+    console.print(f"token {token_id} revoked")
+
+
 def register(app: typer.Typer) -> None:
     """Add serve, users and tokens to the root app."""
-
-    @app.command("serve")
-    def serve(ctx: typer.Context,
-              host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-              port: int = typer.Option(8000, "--port", help="Port to listen on."),
-              workers: int = typer.Option(1, "--workers", help="Worker processes (PostgreSQL stores)."),
-              log_level: str = typer.Option("info", "--log-level")) -> None:
-        """Run the web app and the REST API (uvicorn)."""
-        import uvicorn
-
-        from clientlens.app import server_app
-
-        if workers < 1:
-            raise ConfigError(f"--workers must be at least 1, not {workers}")
-        actx = app_context(ctx)
-        actx.ready_engine()  # create or upgrade the schema first
-        console.print(f"clientlens on http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json)"
-                      + (f", {workers} worker processes" if workers > 1 else ""))
-        if workers > 1:
-            # Each worker process builds its own app and engine from the same config and store.
-            if actx.db_url.startswith("sqlite"):
-                console.print("[yellow]several workers on a SQLite store take turns to write; "
-                              "PostgreSQL is the store for them[/yellow]")
-            os.environ[_WORKER_DB] = actx.db_url
-            if actx.config_path:
-                os.environ[_WORKER_CONFIG] = str(Path(actx.config_path).resolve())
-            uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port,
-                        log_level=log_level)
-            return
-        uvicorn.run(server_app(actx.settings, actx.db_url), host=host, port=port, log_level=log_level)
-
+    app.command("serve")(serve)
     users = typer.Typer(help="Users of the web app.", no_args_is_help=True)
     tokens = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
     app.add_typer(users, name="users")
     app.add_typer(tokens, name="tokens")
-
-    @users.command("add")
-    def users_add(ctx: typer.Context, name: str = typer.Argument(..., help="User name."),
-                  role: str = typer.Option(..., "--role", help=ROLE_HELP),
-                  password_stdin: bool = typer.Option(False, "--password-stdin",
-                                                      help="Read the password from standard input.")) -> None:
-        """Create a user (or reset the password and role of an existing one)."""
-        from clientlens.service.auth import add_user, check_role
-        from clientlens.store.db import session_scope
-
-        check_role(role)
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-        if not password:
-            raise ConfigError("empty password (give it on standard input with --password-stdin)")
-        with session_scope(app_context(ctx).ready_engine()) as s:
-            add_user(s, name, role, password, actor="cli")
-        console.print(f"user {name} ({role}) saved")
-
-    @users.command("list")
-    def users_list(ctx: typer.Context) -> None:
-        """List users and their roles."""
-        from sqlalchemy import select
-
-        from clientlens.store import auth_models as am
-        from clientlens.store.db import session_scope
-
-        table = Table("name", "role", "active", "last login")
-        with session_scope(app_context(ctx).ready_engine()) as s:
-            for u in s.scalars(select(am.User).order_by(am.User.name)):
-                table.add_row(u.name, u.role, "yes" if u.active else "no", str(u.last_login_at or "-"))
-        console.print(table)
-
-    @users.command("role")
-    def users_role(ctx: typer.Context, name: str = typer.Argument(...),
-                   role: str = typer.Option(..., "--role", help=ROLE_HELP)) -> None:
-        """Change a user's role (audited)."""
-        from clientlens.service.auth import set_role
-        from clientlens.store.db import session_scope
-
-        with session_scope(app_context(ctx).ready_engine()) as s:
-            set_role(s, name, role, actor="cli")
-        console.print(f"user {name} is now {role}")
-
-    @tokens.command("create")
-    def tokens_create(ctx: typer.Context, name: str = typer.Argument(..., help="Name of the integration."),
-                      role: str = typer.Option(..., "--role", help=ROLE_HELP)) -> None:
-        """Create a bearer token; it is printed once and stored only as a hash."""
-        from clientlens.service.auth import create_token
-        from clientlens.store.db import session_scope
-
-        with session_scope(app_context(ctx).ready_engine()) as s:
-            token = create_token(s, name, role, actor="cli")
-        console.print(f"token for {name} ({role}); shown only now:", highlight=False)
-        typer.echo(token)
-
-    @tokens.command("list")
-    def tokens_list(ctx: typer.Context) -> None:
-        """List tokens (never their secrets)."""
-        from sqlalchemy import select
-
-        from clientlens.store import auth_models as am
-        from clientlens.store.db import session_scope
-
-        table = Table("id", "name", "role", "prefix", "created", "revoked")
-        with session_scope(app_context(ctx).ready_engine()) as s:
-            for t in s.scalars(select(am.ApiToken).order_by(am.ApiToken.id)):
-                table.add_row(str(t.id), t.name, t.role, t.prefix + "…", str(t.created_at), str(t.revoked_at or "-"))
-        console.print(table)
-
-    @tokens.command("revoke")
-    def tokens_revoke(ctx: typer.Context, token_id: int = typer.Argument(...)) -> None:
-        """Revoke a token by its id."""
-        from clientlens.service.auth import revoke_token
-        from clientlens.store.db import session_scope
-
-        with session_scope(app_context(ctx).ready_engine()) as s:
-            revoke_token(s, token_id, actor="cli")
-        console.print(f"token {token_id} revoked")
+    for name, command in (("add", users_add), ("list", users_list), ("role", users_role)):
+        users.command(name)(command)
+    for name, command in (("create", tokens_create), ("list", tokens_list), ("revoke", tokens_revoke)):
+        tokens.command(name)(command)
