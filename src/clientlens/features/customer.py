@@ -34,6 +34,9 @@ MONTH_DAYS = 365.25 / 12.0
 #: Earliest instant the time-zone offsets are resolved for (older orders use that era's offset).
 TZ_HISTORY_START = dt.date(1990, 1, 1)
 
+#: Money is summed in this exact type (nine decimals: finer than any currency's minor unit).
+MONEY_SUM_TYPE = ibis.dtype("decimal(38, 9)")
+
 PROFILE_COLUMNS = ("country", "kind", "name", "gender", "income_band", "birth_date", "language")
 #: Aggregates of the optional frames (customers, order lines, interactions, feedback): null when absent.
 OPTIONAL_PARTS: dict[str, str] = {
@@ -68,6 +71,16 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
     """num / den as float, null when den is null or 0."""
     den_f = den.cast("float64")
     return ibis.ifelse(den_f.isnull() | (den_f == 0), ibis.null("float64"), num.cast("float64") / den_f)
+
+
+def _money_sum(value: ir.NumericValue) -> ir.FloatingValue:
+    """Sum of money, exact: summed as DECIMAL(38, 9) and returned as a double.
+
+    A sum of doubles depends on the order of the rows, which differs between engines and between
+    Spark's partitions, so totals could differ in their last bit, enough to reorder equal spenders
+    (revenue ranks, ties at a cut point). A decimal sum is the same everywhere, to the bit.
+    """
+    return value.cast(MONEY_SUM_TYPE).sum().cast("float64")  # type: ignore[attr-defined, no-any-return]
 
 
 def _left_join_all(base: ir.Table, parts: list[ir.Table]) -> ir.Table:
@@ -145,19 +158,19 @@ def _order_aggregates(orders: ir.Table, *, as_of_day: int, window: int) -> ir.Ta
 
     age = as_of_day - orders.day
     total = completed(orders.total, 0.0)
-    per_channel = {f"s_{c}": ibis.ifelse(orders.ch == c, total, 0.0).sum() for c in CHANNELS}
+    per_channel = {f"s_{c}": _money_sum(ibis.ifelse(orders.ch == c, total, 0.0)) for c in CHANNELS}
     return orders.group_by("customer_id").aggregate(
         first_purchase=completed(orders.order_date).min(), last_purchase=completed(orders.order_date).max(),
         first_day=completed(orders.day).min(), last_day=completed(orders.day).max(),
         purchase_days=completed(orders.day).nunique(),
-        n_orders=done.cast("int64").sum(), spend=total.sum(),
-        spend_last=ibis.ifelse(age < window, total, 0.0).sum(),
-        spend_prev=ibis.ifelse((age >= window) & (age < 2 * window), total, 0.0).sum(),
+        n_orders=done.cast("int64").sum(), spend=_money_sum(total),
+        spend_last=_money_sum(ibis.ifelse(age < window, total, 0.0)),
+        spend_prev=_money_sum(ibis.ifelse((age >= window) & (age < 2 * window), total, 0.0)),
         known_channel_orders=(done & orders.ch.notnull()).cast("int64").sum(),
         n_channels=completed(orders.ch).nunique(),
         order_qty_sum=completed(orders.quantity).sum(), order_qty_max=completed(orders.quantity).max(),
         discount_known=(done & orders.discount_total.notnull()).cast("int64").sum(),
-        promo_order_spend=ibis.ifelse(orders.discount_total > 0, total, 0.0).sum(),
+        promo_order_spend=_money_sum(ibis.ifelse(orders.discount_total > 0, total, 0.0)),
         all_orders=orders.count(), returned_orders=(~done).cast("int64").sum(),
         **per_channel,
     )
@@ -185,16 +198,16 @@ def _line_parts(t: dict[str, ir.Table], done: ir.Table) -> list[ir.Table]:
     line_agg = lines.group_by("customer_id").aggregate(
         n_lines=lines.count(), line_orders=lines.order_id.nunique(), line_qty=lines.quantity.sum(),
         promo_lines=lines.promo.cast("int64").sum(), new_lines=lines.is_new.cast("int64").sum(),
-        repeat_lines=lines.repeat.cast("int64").sum(), line_spend=lines.line_spend.sum(),
-        promo_line_spend=ibis.ifelse(lines.promo, lines.line_spend, 0.0).sum(),
+        repeat_lines=lines.repeat.cast("int64").sum(), line_spend=_money_sum(lines.line_spend),
+        promo_line_spend=_money_sum(ibis.ifelse(lines.promo, lines.line_spend, 0.0)),
         category_breadth=lines.category.nunique(),
     )
     per_order = lines.group_by(["customer_id", "order_id"]).aggregate(q=lines.quantity.sum())
     max_qty = per_order.group_by("customer_id").aggregate(line_max_qty=per_order.q.max())
     cats = lines.filter(lines.category.notnull())
-    per_cat = cats.group_by(["customer_id", "category"]).aggregate(cs=cats.line_spend.sum())
+    per_cat = cats.group_by(["customer_id", "category"]).aggregate(cs=_money_sum(cats.line_spend))
     top_cat = per_cat.group_by("customer_id").aggregate(top_cat_spend=per_cat.cs.max(),
-                                                        cat_spend=per_cat.cs.sum())
+                                                        cat_spend=_money_sum(per_cat.cs))
     return [line_agg, max_qty, top_cat]
 
 

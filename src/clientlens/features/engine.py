@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 SPARK_JOB_GROUP = "clientlens-features"
 ENGINES = ("duckdb", "spark")
 _names = itertools.count()
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:/")  # two letters at least: not a drive
 
 
 class Engine(Protocol):
@@ -273,8 +275,8 @@ def spark_conf(settings: Settings | None = None, extra: dict[str, str] | None = 
 
 
 def is_url(path: str | Path) -> bool:
-    """``scheme://...`` (``s3a://``, ``hdfs://``, ``file://``), not a local path."""
-    return isinstance(path, str) and "://" in path and not path.startswith(("/", "."))
+    """``scheme:/...`` (``s3a://``, ``hdfs://``, ``file:///``, Hadoop's ``file:/``), not a local path."""
+    return isinstance(path, str) and _URL.match(path) is not None
 
 
 def spark_location(path: str | Path) -> str:
