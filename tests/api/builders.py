@@ -13,8 +13,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import Engine, insert
 
+from clientlens.analysis.dashboard import dashboard_figures
+from clientlens.analysis.summary import as_records, lorenz_points, pareto_stats
+from clientlens.care.inbox import sync_conversations
+from clientlens.config import load_settings
 from clientlens.datasets.cdnow import load_cdnow_sample
 from clientlens.service import auth
 from clientlens.store import models as m
@@ -101,8 +106,10 @@ def build_store(engine: Engine, *, customers: int | None = None, users: bool = T
         labels: list[dict[str, Any]] = []
         scores: list[dict[str, Any]] = []
         feats: list[dict[str, Any]] = []
+        recencies: list[int] = []
         for cid, r in per.iterrows():
             rec = (datetime.combine(as_of, datetime.min.time()) - r["last"].to_pydatetime()).days
+            recencies.append(rec)
             label = rfm_label(rec, int(r["orders"]))
             figures = {"recency_days": rec, "orders": int(r["orders"]), "total_spend": round(float(r["spend"]), 2)}
             labels.append(dict(snapshot_id=snap.id, customer_id=str(cid), taxonomy="rfm_segment", label=label,
@@ -124,6 +131,15 @@ def build_store(engine: Engine, *, customers: int | None = None, users: bool = T
                 c = counts.setdefault(f"{tax}\x1f{lab}", [0, 0.0])
                 c[0] += 1
                 c[1] += float(r["spend"])
+        # The run document as the analysis writes it: the dashboard's figures and the Pareto curve.
+        feature_frame = pd.DataFrame({"customer_id": [str(c) for c in per.index], "orders": per["orders"].to_numpy(),
+                                      "recency_days": recencies,
+                                      "total_spend": per["spend"].to_numpy()})
+        settings = load_settings(search_cwd=False)
+        snap.run = json.dumps({
+            "reporting_currency": {"value": "USD", "source": "most common order currency"},
+            "pareto": {**pareto_stats(feature_frame, 0.2), "points": as_records(lorenz_points(feature_frame, 101))},
+            "dashboard": dashboard_figures(feature_frame, pd.DataFrame(scores), currency="USD", settings=settings)})
         s.execute(insert(m.SnapshotLabel), labels)
         s.execute(insert(m.SnapshotScore), scores)
         s.execute(insert(m.SnapshotFeatures), feats)
@@ -144,4 +160,6 @@ def build_store(engine: Engine, *, customers: int | None = None, users: bool = T
         if users:
             for role, pw in PASSWORDS.items():
                 auth.add_user(s, role, role, pw, actor="test")
+        # The messages join their conversations, as an import of interactions does (service.imports).
+        sync_conversations(s, SHOP, settings)
     return facts

@@ -84,7 +84,7 @@ def test_timeline_shows_everything_in_order(store_engine, settings) -> None:  # 
         s.commit()
     kinds = [e.kind for e in events]
     assert kinds == ["order", "conversation", "message", "feedback", "consent", "label_change"]
-    assert events[0].summary == "order oA: 19.99 EUR (completed)"
+    assert events[0].summary == "order oA: €19.99 (completed)"  # the currency's own digits (clientlens.money)
     assert events[-1].summary == "rfm_segment: champions -> at_risk"
     assert events[3].summary == "CSAT 2"
 

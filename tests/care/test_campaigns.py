@@ -204,7 +204,7 @@ def test_every_template_renders_in_every_language_with_diacritics(lang: str) -> 
     r = TemplateRenderer(("en",))
     ctx = {"first_name": "Łucja", "name": "Łucja Ążęć", "shop": "Café Nguyễn", "discount": 15,
            "offer_valid_until": date(2026, 3, 1), "celebration_date": date(2026, 2, 20),
-           "unsubscribe_url": "http://localhost/u/t", "tier": "gold", "points": 120}
+           "unsubscribe_url": "http://localhost/u/t", "tier": "gold", "points": 120, "spend": "1 234,50 zł"}
     for name in ("birthday", "winback", "loyalty_invitation", "promotion", "nurture", "survey", "survey_nps"):
         out = r.render(name, lang, ctx)
         assert out.language == lang and out.subject and out.body

@@ -4,12 +4,13 @@ customer built to need it; loyalty tiers and points."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session
 
 from clientlens.care.config import care_settings
-from clientlens.care.loyalty import loyalty_statuses, order_points, tier_for
+from clientlens.care.loyalty import loyalty_statuses, order_points, rates_for_shop, tier_for
 from clientlens.care.playbooks import load_playbook, next_best_actions
 from clientlens.config import load_settings
 from clientlens.errors import ConfigError
@@ -85,7 +86,7 @@ def _build(engine):  # type: ignore[no-untyped-def]
     ("cant_lose", "win_back_offer", "win_back_lapsing", "rfm_segment = cant_lose_them: find out why"),
     ("inactive", "win_back_offer", "win_back_lapsing", "lifecycle = inactive: find out why"),
     ("prospect", "nurture", "nurture_potential", "lifecycle = potential: has not bought yet"),
-    ("whale", "priority_care", "priority_care_top_clv", "predicted CLV 9,000.00 is in the top 10% of the shop"),
+    ("whale", "priority_care", "priority_care_top_clv", "predicted CLV €9,000.00 is in the top 10% of the shop"),
     ("abroad", "outreach_in_language", "outreach_in_language", "write in the customer's language (vi)"),
 ])
 def test_the_playbook_chooses_each_strategy_with_its_reason(engine, customer, action, rule, reason) -> None:  # type: ignore[no-untyped-def]
@@ -112,15 +113,18 @@ def test_no_action_without_a_reason(store_engine) -> None:  # type: ignore[no-un
 
 def test_loyalty_tiers_and_points(engine) -> None:  # type: ignore[no-untyped-def]
     s = _build(engine)
-    care = care_settings(load_settings(search_cwd=False))
+    settings = load_settings(search_cwd=False)
+    care = care_settings(settings)
     shop = s.query(m.Shop).filter_by(name=SHOP).one()
     ids = {c.external_id: c.id for c in s.query(m.Customer).filter_by(shop_id=shop.id)}
-    st = loyalty_statuses(s, shop.id, care, NOW.date(), [ids["loyal"], ids["champion"], ids["occasional"], ids["prospect"]])
-    assert (st[ids["loyal"]].tier, st[ids["loyal"]].points, st[ids["loyal"]].spend) == ("gold", 1200, 1200.0)
+    rates = rates_for_shop(s, settings, shop.id, SHOP)
+    st = loyalty_statuses(s, shop.id, care, NOW.date(), rates,
+                          [ids["loyal"], ids["champion"], ids["occasional"], ids["prospect"]])
+    assert (st[ids["loyal"]].tier, st[ids["loyal"]].points, st[ids["loyal"]].spend) == ("gold", 1200, Decimal("1200.00"))
     assert st[ids["champion"]].tier == "silver" and st[ids["champion"]].tenure_days == 200
     assert st[ids["occasional"]].tier == "bronze" and st[ids["occasional"]].orders == 1
     assert st[ids["prospect"]].points == 0 and st[ids["prospect"]].tenure_days == 0
-    assert tier_for(999.99, 10_000, care) == "silver" and order_points(0.99, care) == 0
+    assert tier_for(Decimal("999.99"), 10_000, care) == "silver" and order_points(Decimal("0.99"), care) == 0
     s.close()
 
 

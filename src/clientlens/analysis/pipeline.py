@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from clientlens.analysis import adapters
+from clientlens.analysis.dashboard import dashboard_figures
 from clientlens.analysis.snapshot import Snapshot
 from clientlens.analysis.summary import as_records, label_summary, lorenz_points, pareto_stats
 from clientlens.config import Settings, load_settings
@@ -204,6 +205,7 @@ def run_analysis(frames: Mapping[str, Any], *, shop: str = "default", as_of: dat
         "versions": _versions(engine_name),
         "timings": steps.timings,
         "pareto": {**stats, "points": as_records(lorenz)},
+        "dashboard": dashboard_figures(features, score_frame, currency=currency, settings=settings),
     }
     log.info("analysed shop %s as of %s: %d customers, %d label rows", shop, as_of, len(features), len(labels))
     return Snapshot(shop=shop, as_of=as_of, engine=engine_name, features=features, labels=labels,

@@ -31,11 +31,12 @@ from clientlens.care.business_time import to_local, zone
 from clientlens.care.config import CareSettings, care_settings
 from clientlens.care.consent import ensure_consent, has_consent, unsubscribe_token
 from clientlens.care.facts import latest_facts
-from clientlens.care.loyalty import loyalty_statuses
+from clientlens.care.loyalty import loyalty_statuses, rates_for_shop
 from clientlens.care.render import Rendered, TemplateRenderer, primary_language
 from clientlens.care.senders import OutgoingMessage, Receipt, Sender, stable_message_id
 from clientlens.config import Settings
 from clientlens.errors import CareError
+from clientlens.money import format_money
 from clientlens.store import models as m
 from clientlens.store.care_models import CareMessage
 from clientlens.store.repository import get_shop, utcnow
@@ -124,7 +125,8 @@ def plan_campaign(session: Session, shop_name: str, spec: CampaignSpec, settings
     plan.audience = len(chosen)
     plan.audience_ids = [c.external_id for c, _ in chosen]
     ids = [c.id for c, _ in chosen] if len(chosen) <= 1000 else None
-    loyalty = loyalty_statuses(session, shop.id, care, today, ids) if chosen else {}
+    rates = rates_for_shop(session, settings, shop.id, shop_name)
+    loyalty = loyalty_statuses(session, shop.id, care, today, rates, ids) if chosen else {}
     cap_since = now - timedelta(days=care.cap_days)
     for cust, celebration in chosen:
         channel, why = choose_channel(cust, spec.channels)
@@ -145,7 +147,9 @@ def plan_campaign(session: Session, shop_name: str, spec: CampaignSpec, settings
                "discount": spec.discount, "celebration_date": celebration,
                "offer_valid_until": base + timedelta(days=valid_days) if valid_days else None,
                "unsubscribe_url": care.unsubscribe_url.format(token=token),
-               "tier": (status.tier if status else None) or "", "points": status.points if status else 0}
+               "tier": (status.tier if status else None) or "", "points": status.points if status else 0,
+               "spend": format_money(status.spend if status else 0, rates.reporting,
+                                     primary_language(cust.language) or care.language_fallback[0])}
         rendered = renderer.render(spec.template, cust.language, ctx)
         plan.messages.append(PlannedMessage(cust, channel, address_for(cust, channel) or "", mid, rendered))
     return plan

@@ -94,9 +94,22 @@ class CareSettings(_Frozen):
     senders: SenderSettings = SenderSettings()
 
 
+_VALIDATED: dict[int, tuple[Settings, CareSettings]] = {}
+
+
 def care_settings(settings: Settings) -> CareSettings:
-    """Validate ``settings.care`` into :class:`CareSettings` (ConfigError names the bad key)."""
+    """Validate ``settings.care`` into :class:`CareSettings` (ConfigError names the bad key).
+
+    Settings are immutable, so each settings object is validated once (a server asks on every request).
+    """
+    hit = _VALIDATED.get(id(settings))
+    if hit is not None and hit[0] is settings:
+        return hit[1]
     try:
-        return CareSettings.model_validate(settings.care)
+        care = CareSettings.model_validate(settings.care)
     except Exception as exc:
         raise ConfigError(f"invalid [care] configuration: {exc}") from exc
+    if len(_VALIDATED) > 16:
+        _VALIDATED.clear()
+    _VALIDATED[id(settings)] = (settings, care)
+    return care

@@ -13,8 +13,9 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clientlens.care.config import CareSettings, care_settings
@@ -23,10 +24,14 @@ from clientlens.care.sla import apply_target, target_for
 from clientlens.config import Settings
 from clientlens.errors import CareError, NotFoundError
 from clientlens.store import models as m
-from clientlens.store.care_models import Conversation, ConversationMessage, Survey
+from clientlens.store.care_models import CONVERSATION_STATUSES, Conversation, ConversationMessage, Survey
 from clientlens.store.repository import get_shop, utcnow
 
 log = logging.getLogger(__name__)
+
+# The statuses of a conversation (module docstring); all but resolved are waiting for the shop or the customer.
+STATUSES = CONVERSATION_STATUSES
+OPEN_STATUSES = tuple(s for s in STATUSES if s != "resolved")
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ def sync_conversations(session: Session, shop_name: str, settings: Settings,
         .outerjoin(ConversationMessage, ConversationMessage.interaction_id == m.Interaction.id)
         .where(m.Interaction.shop_id == shop.id, ConversationMessage.id.is_(None))
         .order_by(m.Interaction.occurred_at, m.Interaction.id)).all()
+    if not new:
+        return SyncResult(0, 0, 0)
     by_key: dict[str, list[tuple[m.Interaction, str]]] = {}
     for inter, ext in new:
         by_key.setdefault(thread_key(inter), []).append((inter, ext))
@@ -101,7 +108,7 @@ def sync_conversations(session: Session, shop_name: str, settings: Settings,
     if len(by_key) <= 1000:  # otherwise read them all rather than bind thousands of parameters
         q = q.where(Conversation.thread_key.in_(list(by_key)))
     existing = {c.thread_key: c for c in session.scalars(q) if c.thread_key in by_key} if by_key else {}
-    facts = latest_facts(session, shop.id)
+    facts = latest_facts(session, shop.id, sorted({ext for _, ext in new}))  # only the customers who wrote
     created = updated = 0
     fresh: list[tuple[Conversation, list[tuple[m.Interaction, str]]]] = []
     for key, items in by_key.items():
@@ -143,23 +150,37 @@ def get_conversation(session: Session, shop_name: str, conversation_id: int) -> 
     return conv
 
 
-def list_conversations(session: Session, shop_name: str, *, status: str | None = None,
-                       assignee: str | None = None, include_resolved: bool = False,
-                       limit: int | None = None) -> list[Conversation]:
-    """Conversations, highest priority first, then the earliest first-response due time."""
-    shop = get_shop(session, shop_name)
-    q = select(Conversation).where(Conversation.shop_id == shop.id)
+def _queue(shop_id: int, status: str | None, assignee: str | None, include_resolved: bool) -> Any:
+    q = select(Conversation).where(Conversation.shop_id == shop_id)
     if status:
         q = q.where(Conversation.status == status)
     elif not include_resolved:
-        q = q.where(Conversation.status != "resolved")
+        q = q.where(Conversation.status.in_(OPEN_STATUSES))
     if assignee:
         q = q.where(Conversation.assignee == assignee)
-    q = q.order_by(Conversation.priority.desc(), Conversation.first_response_due.is_(None),
-                   Conversation.first_response_due, Conversation.id)
+    return q
+
+
+def list_conversations(session: Session, shop_name: str, *, status: str | None = None,
+                       assignee: str | None = None, include_resolved: bool = False,
+                       limit: int | None = None, offset: int = 0) -> list[Conversation]:
+    """Conversations, highest priority first, then the earliest first-response due time (one page of them)."""
+    shop = get_shop(session, shop_name)
+    q = _queue(shop.id, status, assignee, include_resolved).order_by(
+        Conversation.priority.desc(), Conversation.first_response_due.is_(None),
+        Conversation.first_response_due, Conversation.id)
     if limit:
         q = q.limit(limit)
+    if offset:
+        q = q.offset(offset)
     return list(session.scalars(q))
+
+
+def count_conversations(session: Session, shop_id: int, *, status: str | None = None,
+                        assignee: str | None = None, include_resolved: bool = False) -> int:
+    """How many conversations ``list_conversations`` pages through."""
+    q = _queue(shop_id, status, assignee, include_resolved).with_only_columns(func.count())
+    return int(session.scalar(q) or 0)
 
 
 def messages_of(session: Session, conversation_id: int) -> list[m.Interaction]:
@@ -190,7 +211,7 @@ def reply(session: Session, shop_name: str, conversation_id: int, body: str, *, 
         conv.assignee = agent
     ext = session.get(m.Customer, conv.customer_id).external_id  # type: ignore[union-attr]
     care = care_settings(settings).model_copy(update={"auto_resolve_idle_days": 0})
-    _refresh(session, conv, ext, latest_facts(session, conv.shop_id), settings, shop_name, care, now)
+    _refresh(session, conv, ext, latest_facts(session, conv.shop_id, [ext]), settings, shop_name, care, now)
     session.flush()
     return inter
 

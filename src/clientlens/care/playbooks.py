@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -18,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from clientlens.care.config import care_settings
 from clientlens.care.facts import CustomerFacts, latest_facts
-from clientlens.care.loyalty import LoyaltyStatus, loyalty_statuses
+from clientlens.care.loyalty import LoyaltyStatus, loyalty_statuses, rates_for_shop
 from clientlens.care.render import primary_language
 from clientlens.config import Settings
 from clientlens.errors import ConfigError
+from clientlens.money import format_money
 from clientlens.store import models as m
 from clientlens.store.repository import get_shop, utcnow
 
@@ -47,6 +49,12 @@ class Playbook(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rules: tuple[PlaybookRule, ...] = ()
+
+
+@lru_cache(maxsize=4)
+def cached_playbook(path: str) -> Playbook:
+    """``load_playbook`` read once per process (a server restarts to read an edited playbook)."""
+    return load_playbook(path or None)
 
 
 def load_playbook(path: str | Path | None = None) -> Playbook:
@@ -101,13 +109,13 @@ def actions_for(customer: m.Customer, facts: CustomerFacts, playbook: Playbook,
             continue
         values = {
             "labels": ", ".join(lab.replace(":", " = ") for lab in matched) or "scores",
-            "clv": "-" if facts.clv is None else f"{facts.clv:,.2f}",
+            "clv": "-" if facts.clv is None else format_money(facts.clv, facts.currency or "USD"),
             "clv_top_share": "-" if rule.clv_top_share is None else f"{rule.clv_top_share:.0%}",
             "p_alive": "-" if facts.p_alive is None else f"{facts.p_alive:.2f}",
             "language": language or "-",
             "tier": (loyalty.tier if loyalty else None) or "-",
             "points": loyalty.points if loyalty else 0,
-            "spend": f"{loyalty.spend:,.2f}" if loyalty else "0",
+            "spend": format_money(loyalty.spend, loyalty.currency) if loyalty else "0",
         }
         try:
             reason = rule.reason.format(**values)
@@ -133,7 +141,8 @@ def next_best_actions(session: Session, shop_name: str, settings: Settings, *,
     customers = list(session.scalars(q.order_by(m.Customer.id)))
     as_of = as_of or utcnow().date()
     ids = [c.id for c in customers] if customer_ids is not None else None
-    loyalty = loyalty_statuses(session, shop.id, care, as_of, ids) if customers else {}
+    rates = rates_for_shop(session, settings, shop.id, shop.name)
+    loyalty = loyalty_statuses(session, shop.id, care, as_of, rates, ids) if customers else {}
     out: dict[str, list[Action]] = {}
     for cust in customers:
         acts = actions_for(cust, facts.get(cust.external_id), playbook, loyalty.get(cust.id))

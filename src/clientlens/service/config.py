@@ -23,8 +23,6 @@ class WebSettings(BaseModel):
     page_size: int = 50
     max_page_size: int = 500
     timeline_limit: int = 50
-    active_days: int = 365
-    clv_bins: int = 30
     upload_max_bytes: int = 200_000_000
     upload_dir: str = "uploads"
     count_cache_seconds: float = 60.0

@@ -1,8 +1,9 @@
 """The inbox through the care layer (``clientlens.care.inbox``): conversations ordered by SLA urgency
 (priority, then the earliest first-response due time); reply, assign, resolve, reopen.
 
-Conversations are synchronised from new interactions before they are listed (idempotent). A new
-inbound message reopens a resolved conversation (care's rule).
+Conversations are kept up to date where they change (an import of interactions, a reply, an
+assignment, a resolution, an analysis), never on a page view. A new inbound message reopens a
+resolved conversation (care's rule).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from clientlens.store import models as m
 from clientlens.store.care_models import Conversation
 from clientlens.store.repository import utcnow
 
-STATUSES = ("new", "open", "waiting_on_customer", "resolved")
+STATUSES = care_inbox.STATUSES
 
 
 def read(conv: Any, ext: str, name: str | None) -> s.ConversationRead:
@@ -52,14 +53,14 @@ def sync(session: Session, settings: Settings, shop: m.Shop) -> None:
 def inbox(session: Session, settings: Settings, shop: m.Shop, *, status: str | None = None,
           include_resolved: bool = False, assignee: str | None = None, limit: int = 50,
           offset: int = 0) -> s.Page[s.ConversationRead]:
-    """Conversations of a shop, most urgent first (resolved ones only when asked)."""
-    sync(session, settings, shop)
-    convs = care_inbox.list_conversations(session, shop.name, status=status, assignee=assignee,
-                                          include_resolved=include_resolved)
-    page = convs[offset:offset + limit]
+    """Conversations of a shop, most urgent first (resolved ones only when asked), one page of them."""
+    page = care_inbox.list_conversations(session, shop.name, status=status, assignee=assignee,
+                                         include_resolved=include_resolved, limit=limit, offset=offset)
+    count = care_inbox.count_conversations(session, shop.id, status=status, assignee=assignee,
+                                           include_resolved=include_resolved)
     people = _people(session, [c.customer_id for c in page])
     data = [read(c, *people.get(c.customer_id, ("?", None))) for c in page]
-    return s.ConversationPage(data=data, count=len(convs))
+    return s.ConversationPage(data=data, count=count)
 
 
 def of_customer(session: Session, shop: m.Shop, customer_pk: int) -> list[s.ConversationRead]:

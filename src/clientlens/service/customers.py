@@ -14,10 +14,10 @@ from sqlalchemy import String, and_, bindparam, func, literal_column, or_, selec
 from sqlalchemy.orm import Session
 
 from clientlens.errors import ConfigError
+from clientlens.money import to_float, to_major
 from clientlens.service import schemas as s
-from clientlens.service.snapshots import current_snapshot
 from clientlens.store import models as m
-from clientlens.store.repository import get_customer, get_shop
+from clientlens.store.repository import current_snapshot, current_snapshot_id, get_customer, get_shop
 
 SORTS = ("customer_id", "name", "country", "created_at", "clv", "p_alive", "expected_purchases_365d")
 SCORE_SORTS = ("clv", "p_alive", "expected_purchases_365d")
@@ -82,9 +82,8 @@ def _decode(cursor: str, sort: str) -> list[Any]:
 @lru_cache(maxsize=1)
 def shop_ids_statement() -> Any:
     """``SELECT id, name, <latest snapshot id>`` of the shop named ``:name`` (one Core statement, built once)."""
-    shops, snaps = m.Shop.__table__, m.Snapshot.__table__
-    latest = (select(snaps.c.id).where(snaps.c.shop_id == shops.c.id).order_by(snaps.c.as_of.desc()).limit(1)
-              .correlate(shops).scalar_subquery().label("snapshot_id"))
+    shops = m.Shop.__table__
+    latest = current_snapshot_id(shops.c.id).correlate(shops).label("snapshot_id")
     return select(shops.c.id, shops.c.name, latest).where(shops.c.name == bindparam("name"))
 
 
@@ -154,10 +153,9 @@ def _statements(shape: _Shape) -> tuple[Any, Any]:
     (snapshot, score), and the scan stops after one page, even at 1M customers.
     """
     c = m.Customer.__table__.c
-    shops, snaps = m.Shop.__table__, m.Snapshot.__table__
+    shops = m.Shop.__table__
     shop_id = select(shops.c.id).where(shops.c.name == bindparam("shop")).scalar_subquery()
-    snap_id = (select(snaps.c.id).where(snaps.c.shop_id == shop_id).order_by(snaps.c.as_of.desc()).limit(1)
-               .scalar_subquery())
+    snap_id = current_snapshot_id(shop_id)
     score = _alias("snapshot_scores", "score")
     lab_all = _alias("snapshot_labels", "row_label")
     if shape.dialect == "postgresql":
@@ -324,10 +322,6 @@ def shop_ids(session: Session, shop: str) -> tuple[int, int | None]:
     return int(found.id), found.snapshot_id
 
 
-def minor_to_float(value: int | None) -> float:
-    return (value or 0) / 100.0
-
-
 def label_read(r: Any) -> s.LabelRead:
     """A stored label row (ORM object or Core row) with its evidence decoded."""
     try:
@@ -350,8 +344,8 @@ def prediction_read(row: Any, customer_id: str, as_of: date) -> s.PredictionRead
 
 def order_read(o: m.Order, ext: str) -> s.OrderRead:
     return s.OrderRead(order_id=o.external_id, customer_id=ext, ordered_at=o.ordered_at, channel=o.channel,
-                       currency=o.currency, total=minor_to_float(o.total_minor),
-                       discount_total=minor_to_float(o.discount_minor), status=o.status)
+                       currency=o.currency, total=to_float(to_major(o.total_minor or 0, o.currency)),
+                       discount_total=to_float(to_major(o.discount_minor or 0, o.currency)), status=o.status)
 
 
 def interaction_read(i: m.Interaction, ext: str) -> s.InteractionRead:

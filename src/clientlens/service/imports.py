@@ -32,8 +32,22 @@ def run_import(engine: Engine, settings: Settings, path: Path, *, shop: str, ent
     from clientlens.ingest import import_file
 
     report = import_file(engine, shop, entity, path, settings=settings, quarantine_dir=quarantine_dir)
+    if report.exit_code in (0, 3):  # something was imported
+        after_import(engine, settings, shop, entity)
     doc: dict[str, Any] = {"file": report.file, "shop": report.shop, "entity": report.entity,
                            "counts": report.counts(), "layout": report.layout,
                            "quarantine": report.quarantine.name if report.quarantine else None,
                            "rejections": [r.describe() for r in report.rejections[:settings.ingest.quarantine_preview]]}
     return report.exit_code, doc
+
+
+def after_import(engine: Engine, settings: Settings, shop: str, entity: str) -> None:
+    """What an import changes beyond its own tables: new interactions join (or open) their conversations,
+    with their SLA clocks started (``care.inbox.sync_conversations``), once, here, not on every page view."""
+    if entity != "interactions":
+        return
+    from clientlens.care.inbox import sync_conversations
+    from clientlens.store.db import session_scope
+
+    with session_scope(engine) as session:
+        sync_conversations(session, shop, settings)

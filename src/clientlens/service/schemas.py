@@ -72,8 +72,8 @@ class OrderRead(BaseModel):
     customer_id: str
     ordered_at: datetime
     channel: str | None = None
-    currency: str
-    total: float
+    currency: str = Field(description="ISO 4217 code; total and discount_total have its minor-unit digits")
+    total: float = Field(description="the order's amount in its own currency (JPY 15000, KWD 10.5, EUR 19.99)")
     discount_total: float
     status: str
 
@@ -151,6 +151,17 @@ class ActionRead(BaseModel):
     language: str | None = None
 
 
+class LoyaltyRead(BaseModel):
+    """Loyalty of one customer: completed orders up to today, spend in the shop's reporting currency."""
+
+    tier: str | None = None
+    points: int = 0
+    orders: int = 0
+    spend: float = 0.0
+    currency: str
+    tenure_days: int = 0
+
+
 class Customer360(BaseModel):
     profile: dict[str, Any]
     consents: dict[str, bool | None]
@@ -160,6 +171,10 @@ class Customer360(BaseModel):
     next_best_action: ActionRead | None = None
     conversations: list[ConversationRead]
     merged_from: list[str] = Field(default_factory=list)
+    loyalty: LoyaltyRead | None = None
+    clv_rank_share: float | None = Field(None, description="share of the shop's customers with a higher CLV "
+                                                           "(0 = the most valuable; ties share the better rank)")
+    currency: str | None = Field(None, description="the reporting currency of CLV and loyalty spend")
 
 
 class SegmentRead(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from clientlens.web.i18n import I18n
@@ -20,7 +21,7 @@ def segments(i18n: I18n, rows: list[dict[str, Any]], taxonomy: str) -> dict[str,
     data = [{**r, "name": i18n.label(taxonomy, r["label"])} for r in rows]
     spec = _base(data, _("Customers and revenue by segment"))
     spec["transform"] = [{"fold": ["customers_share", "revenue_share"], "as": ["measure", "share"]},
-                         {"calculate": f"datum.measure == 'customers_share' ? '{_('Customers')}' : '{_('Revenue')}'",
+                         {"calculate": f"datum.measure == 'customers_share' ? {json.dumps(_('Customers'))} : {json.dumps(_('Revenue'))}",
                           "as": "what"}]
     spec["mark"] = {"type": "bar", "tooltip": True}
     spec["encoding"] = {"y": {"field": "name", "type": "nominal", "title": None, "sort": "-x"},

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gettext
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from babel import Locale, dates, numbers
 from babel.support import Translations
 
+from clientlens.money import format_money
 from clientlens.web import labels as L
 
 LOCALES = {"en": "en_US", "vi": "vi_VN", "pl": "pl_PL", "fr": "fr_FR"}
@@ -86,10 +88,11 @@ class I18n:
             return "–"
         return numbers.format_decimal(value, format="#,##0.###", locale=self.locale)
 
-    def money(self, value: float | None, currency: str | None = "USD") -> str:
-        if value is None:
+    def money(self, value: float | Decimal | None, currency: str | None) -> str:
+        """``value`` in ``currency`` with the currency's own digits (``clientlens.money``); "–" when unknown."""
+        if value is None or not currency:
             return "–"
-        return numbers.format_currency(value, currency or "USD", locale=self.locale)
+        return format_money(value, currency, str(self.locale))
 
     def percent(self, value: float | None, digits: int = 1) -> str:
         if value is None:

@@ -69,8 +69,7 @@ def customer_list(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
 def customer_page(request: Request, db: DbDep, shop: ShopDep, customer_id: str, user: PageUser) -> Response:
     allow(user, "customers.read")
     view = customer360.customer_360(db, request.app.state.settings, request.app.state.web, shop, customer_id)
-    return render(request, "customer.html", user, shop=shop.name, c=view,
-                  currency=analytics.kpis(db, request.app.state.web, shop)["currency"])
+    return render(request, "customer.html", user, shop=shop.name, c=view, currency=view.currency)
 
 
 @router.post("/shops/{shop}/customers/{customer_id}/erase")
