@@ -8,12 +8,17 @@ Generates a seeded transaction log (default 10M transactions of 1.5M customers; 
 - a pandas groupby computing the same summary (from the Parquet file; read time shown apart);
 - lifetimes' ``summary_data_from_transaction_data`` on a subsample, extrapolated linearly (marked);
 - ``clientlens customer_features`` (the whole feature table) on DuckDB;
-- the same two on Spark local mode (``--no-spark`` skips them).
+- the same two on Spark local mode, and on a standalone Spark cluster started on this machine for
+  the run (a master and two one-core workers from the installed pyspark: the same two cores as
+  ``local[2]``, but executors in their own JVMs, data shuffled over the network); ``--no-spark``
+  skips both, ``--no-cluster`` the cluster.
+
+Each Spark timing is also given as a ratio against the same step on DuckDB in the same run.
 
 Every clientlens result is checked against the DuckDB SQL result before timings are reported.
 Figures go to stdout and, with ``--write-docs``, into the table of ``docs/features.md``.
 
-    .venv/bin/python bench/features_bench.py [--quick] [--no-spark] [--write-docs]
+    .venv/bin/python bench/features_bench.py [--quick] [--no-spark] [--no-cluster] [--write-docs]
 """
 
 from __future__ import annotations
@@ -123,25 +128,45 @@ def check(name: str, got: pd.DataFrame, ref: pd.DataFrame) -> None:
     np.testing.assert_allclose(got[cols].to_numpy(), ref[cols].to_numpy(), rtol=1e-9, atol=1e-9, err_msg=name)
 
 
-def spark_rows(rows: list[tuple[str, float, str]], path: Path, ref: pd.DataFrame, settings: Any) -> None:
-    """The summary and the feature table on Spark local mode, Spark reading the Parquet file."""
-    eng = SparkEngine(settings, master="local[2]", config={"spark.driver.memory": "8g"})
+Row = tuple[str, float, str, str | None]  # step, seconds, note, the DuckDB step it compares with
+
+
+def spark_rows(rows: list[Row], path: Path, ref: pd.DataFrame, settings: Any, *, master: str,
+               config: dict[str, str], where: str) -> None:
+    """The summary and the feature table on Spark at ``master``, Spark reading the Parquet file."""
+    eng = SparkEngine(settings, master=master, config=config)
     eng.session.sparkContext.setLogLevel("ERROR")
     try:
         t_s, s_out = timed(lambda: rfm_summary(eng.read(path), observation_end=OBS_END, engine=eng), 1)
-        check("spark", s_out, ref)
-        rows.append(("clientlens rfm_summary on Spark local[2]", t_s, "Spark reads the Parquet file"))
-        t_sf, _ = timed(lambda: eng.to_arrow(customer_features(
+        check(f"spark {where}", s_out, ref)
+        rows.append((f"clientlens rfm_summary on Spark {where}", t_s, "Spark reads the Parquet file", "summary"))
+        t_sf, n = timed(lambda: eng.to_arrow(customer_features(
             {"orders": eng.read(path)}, as_of=OBS_END, home_country=None, settings=settings)).num_rows, 1)
-        rows.append(("clientlens customer_features on Spark local[2]", t_sf, ""))
+        executors = eng.describe()["executors"]
+        rows.append((f"clientlens customer_features on Spark {where}", t_sf,
+                     f"{n:,} rows; {executors} executor(s)", "features"))
     finally:
         eng.session.stop()
+
+
+def cluster_rows(rows: list[Row], path: Path, ref: pd.DataFrame, settings: Any) -> None:
+    """The Spark runs on a standalone cluster of two one-core workers on 127.0.0.1."""
+    from clientlens.features.standalone import StandaloneCluster
+
+    with StandaloneCluster(workers=2, cores=1, memory="3g") as cluster:
+        os.environ["PYSPARK_PYTHON"] = cluster.python  # the executors' Python is the driver's venv
+        conf = {"spark.executor.memory": "3g", "spark.executor.cores": "1", "spark.cores.max": "2",
+                "spark.driver.memory": "8g", "spark.driver.host": cluster.host,
+                "spark.driver.bindAddress": cluster.host}
+        spark_rows(rows, path, ref, settings, master=cluster.master_url, config=conf,
+                   where="standalone cluster (2 workers x 1 core)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="200k transactions of 40k customers")
     ap.add_argument("--no-spark", action="store_true", help="skip the Spark timings")
+    ap.add_argument("--no-cluster", action="store_true", help="skip the standalone-cluster Spark timings")
     ap.add_argument("--write-docs", action="store_true", help="write the figures into docs/features.md")
     ap.add_argument("--repeat", type=int, default=3, help="runs per timing (best is kept; SQL and clientlens interleaved)")
     args = ap.parse_args()
@@ -149,8 +174,8 @@ def main() -> None:
     lifetimes_rows = 20_000 if args.quick else 200_000
     settings = load_settings(search_cwd=False)
 
-    class Rows(list[tuple[str, float, str]]):
-        def append(self, row: tuple[str, float, str]) -> None:
+    class Rows(list[Row]):
+        def append(self, row: Row) -> None:
             print(f"  {row[0]}: {row[1]:.2f}s {row[2]}", flush=True)
             super().append(row)
 
@@ -172,14 +197,14 @@ def main() -> None:
             t, out = timed(ours, 1)
             t_ours = min(t_ours, t)
         check("clientlens", out, ref)
-        rows.append(("hand-written DuckDB SQL (summary)", t_sql, "baseline"))
+        rows.append(("hand-written DuckDB SQL (summary)", t_sql, "baseline", None))
         t_read, df = timed(lambda: pd.read_parquet(path), 1)
         t_pd, pd_out = timed(lambda: pandas_summary(df), max(1, args.repeat - 1))
         check("pandas", pd_out, ref)
         rows.append(("pandas groupby (summary, from Parquet)", t_read + t_pd,
-                     f"{t_read:.2f}s read + {t_pd:.2f}s groupby"))
+                     f"{t_read:.2f}s read + {t_pd:.2f}s groupby", None))
 
-        rows.append(("clientlens rfm_summary (Ibis on DuckDB)", t_ours, ""))
+        rows.append(("clientlens rfm_summary (Ibis on DuckDB)", t_ours, "", "summary"))
 
         import lifetimes.utils as lu
 
@@ -189,7 +214,7 @@ def main() -> None:
             sub, "customer_id", "order_date", "total", observation_period_end=OBS_END, freq="D",
             freq_multiplier=7), 1)
         rows.append(("lifetimes summary_data_from_transaction_data", t_lt * n_tx / lifetimes_rows,
-                     f"extrapolated from {lifetimes_rows:,} rows ({t_lt:.2f}s)"))
+                     f"extrapolated from {lifetimes_rows:,} rows ({t_lt:.2f}s)", None))
         df = sub = pd.DataFrame()  # free the memory before the feature runs
 
         def features() -> int:
@@ -200,18 +225,27 @@ def main() -> None:
 
         t_feat, n_rows = timed(features, max(1, args.repeat - 1))
         assert n_rows == n_cust
-        rows.append(("clientlens customer_features (48 columns, DuckDB)", t_feat, f"{n_rows:,} rows"))
+        rows.append(("clientlens customer_features (48 columns, DuckDB)", t_feat, f"{n_rows:,} rows", "features"))
 
         if not args.no_spark:
-            try:
-                spark_rows(rows, path, ref, settings)
-            except Exception as exc:  # report the failure beside the other figures
-                rows.append(("clientlens on Spark local[2]", float("nan"), f"failed: {str(exc)[:80]}"))
+            local = {"spark.driver.memory": "8g"}
+            runs = [("local[2]", lambda: spark_rows(rows, path, ref, settings, master="local[2]", config=local,
+                                                    where="local[2]"))]
+            if not args.no_cluster:
+                runs.append(("standalone cluster", lambda: cluster_rows(rows, path, ref, settings)))
+            for where, run in runs:
+                try:
+                    run()
+                except Exception as exc:  # report the failure beside the other figures
+                    rows.append((f"clientlens on Spark {where}", float("nan"), f"failed: {str(exc)[:80]}", None))
 
     fastest = min(t_sql, t_read + t_pd)  # every contender starts from the same Parquet file
-    lines = ["| step | seconds | vs fastest hand-written summary | note |", "|---|---:|---:|---|"]
-    for name, secs, note in rows:
-        lines.append(f"| {name} | {secs:.2f} | {secs / fastest:.2f}x | {note} |")
+    on_duckdb = {"summary": t_ours, "features": t_feat}
+    lines = ["| step | seconds | vs fastest hand-written summary | vs the same step on DuckDB | note |",
+             "|---|---:|---:|---:|---|"]
+    for name, secs, note, step in rows:
+        vs_duck = f"{secs / on_duckdb[step]:.2f}x" if step else ""
+        lines.append(f"| {name} | {secs:.2f} | {secs / fastest:.2f}x | {vs_duck} | {note} |")
     header = (f"{n_tx:,} transactions, {n_cust:,} customers; {platform.machine()}, {os.cpu_count()} cores, "
               f"load average {os.getloadavg()[0]:.1f} at the end; measured {dt.date.today().isoformat()}, "
               f"best of {args.repeat} for DuckDB runs.")

@@ -82,15 +82,18 @@ def _assert_same_snapshot(spark_out: str | Path, duck_out: Path) -> None:
                 assert x.dropna().tolist() == y.dropna().tolist(), what
 
 
-def _ran_on_cluster(run: dict[str, Any], cluster: Any) -> None:
+def _ran_on_cluster(run: dict[str, Any], cluster: Any) -> dict[str, Any]:
+    """The run's Spark application, as the cluster's master saw it."""
     assert run["engine"] == "spark"
     spark = run["spark"]
     assert spark["master"] == cluster.master_url
     assert spark["executors"] == 2, spark  # the two workers' executors, not the driver
     assert spark["jobs"] > 0
     state = cluster.state()
-    assert state is not None and any(app["id"] == spark["application_id"]
-                                     for app in state["activeapps"] + state["completedapps"])
+    assert state is not None
+    apps = [app for app in state["activeapps"] + state["completedapps"] if app["id"] == spark["application_id"]]
+    assert len(apps) == 1, state
+    return apps[0]  # type: ignore[no-any-return]
 
 
 def test_cdnow_on_standalone_cluster_equals_duckdb(cluster: Any, tmp_path: Path) -> None:
@@ -104,20 +107,27 @@ def test_cdnow_on_standalone_cluster_equals_duckdb(cluster: Any, tmp_path: Path)
     assert len(pd.read_parquet(spark / "features.parquet")) == 23570
 
 
-def test_spark_reads_and_writes_urls_on_the_cluster(cluster: Any, tmp_path: Path) -> None:
-    """Unvalidated files mode: the executors read the Parquet source themselves (a ``file://`` URL,
-    as an object store would be given), and the snapshot goes to a URL through Hadoop's file system."""
+def test_configured_master_reads_and_writes_urls_on_the_cluster(cluster: Any, tmp_path: Path) -> None:
+    """The master and the Spark settings from ``clientlens.toml``; unvalidated files mode: the
+    executors read the Parquet source themselves (a ``file://`` URL, as an object store would be
+    given), and the snapshot goes to a URL through Hadoop's file system."""
     from clientlens.datasets import load_cdnow_master
 
+    (tmp_path / "clientlens.toml").write_text(
+        f'[features]\nspark_master = "{cluster.master_url}"\nspark_shuffle_partitions = 4\n\n'
+        '[features.spark]\n"spark.executor.memory" = "600m"\n"spark.cores.max" = "2"\n'
+        '"spark.driver.memory" = "1g"\n', "utf-8")
     source = tmp_path / "shop"
     source.mkdir()
     load_cdnow_master().to_parquet(source / "orders.parquet")
     duck, spark = tmp_path / "duckdb", tmp_path / "spark"
     common = ["--no-validate", "--no-scores"]
     _analyze([*common, "--source", str(source), "--out", str(duck)], tmp_path)
-    _analyze([*_spark_args(cluster), *common, "--source", source.as_uri(), "--out", spark.as_uri()], tmp_path,
+    _analyze(["--engine", "spark", *common, "--source", source.as_uri(), "--out", spark.as_uri()], tmp_path,
              cluster.env())
     _assert_same_snapshot(spark, duck)
     run = json.loads((spark / "run.json").read_text("utf-8"))
-    _ran_on_cluster(run, cluster)
+    app = _ran_on_cluster(run, cluster)
+    assert app["memoryperexecutor"] == 600, app  # [features.spark] reached the cluster
     assert run["source"]["path"] == source.as_uri()
+    assert run["config"]["features"]["spark"]["spark.executor.memory"] == "600m"
