@@ -9,6 +9,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clientlens import __version__
@@ -52,6 +53,9 @@ class SecurityHeaders:
 
         await self.app(scope, receive, with_headers)
 
+
+GZIP_MIN_BYTES = 1024  # smaller responses gain nothing worth the CPU
+GZIP_LEVEL = 6
 
 SERVER_POOL_SIZE = 40  # anyio's default thread-pool size: one connection per thread running a sync route
 SERVER_POOL_OVERFLOW = 10
@@ -117,6 +121,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                             status_code=429, headers={"Retry-After": str(60 * app.state.web.login_window_minutes)})
 
     app.add_middleware(SecurityHeaders)
+    # Pages, JSON and the vendored scripts (Vega alone is ~1 MB) compressed for clients that accept it.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
 
     for router in api_routers():
         app.include_router(router)

@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from clientlens import __version__
 from clientlens.http.deps import SESSION_COOKIE, DbDep, OptionalPrincipal
 from clientlens.service.security import Principal, same
 from clientlens.web.i18n import LANGUAGE_NAMES, I18n, pick_language
@@ -32,6 +33,8 @@ def templates() -> Jinja2Templates:
     path = str(resources.files("clientlens.web") / "templates")
     tpl = Jinja2Templates(directory=path)
     tpl.env.autoescape = True
+    # Vendored assets are cached as immutable (web.static_files): their URLs carry the release.
+    tpl.env.globals["asset_version"] = __version__
     return tpl
 
 

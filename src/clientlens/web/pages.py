@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clientlens.errors import ClientlensError
@@ -18,6 +17,7 @@ from clientlens.service import auth
 from clientlens.service import shops as shop_svc
 from clientlens.service.security import same
 from clientlens.web.context import LANG_COOKIE, LOGIN_CSRF_COOKIE, LoginRequired, PageUser, check_csrf, render
+from clientlens.web.static_files import CachedStaticFiles
 
 router = APIRouter(include_in_schema=False)
 
@@ -109,7 +109,12 @@ def mount_web(app: FastAPI) -> None:
     from clientlens.web import pages_analytics, pages_care
 
     static = resources.files("clientlens.web") / "static"
-    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.mount("/static", CachedStaticFiles(directory=str(static)), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     app.include_router(router)
     app.include_router(pages_analytics.router)
     app.include_router(pages_care.router)
