@@ -11,7 +11,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from clientlens.cli.common import DEFAULT_SHOP, Shop, TableOrJson, app_context, console, store_session
+from clientlens.cli.common import (
+    DEFAULT_SHOP,
+    Shop,
+    TableOrJson,
+    add_commands,
+    app_context,
+    console,
+    store_session,
+)
 
 ConversationId = Annotated[int, typer.Argument(metavar="ID")]
 CampaignFile = Annotated[str, typer.Argument(metavar="FILE")]
@@ -377,14 +385,11 @@ def register(app: typer.Typer) -> None:
                             invoke_without_command=True)
     app.add_typer(inbox_app, name="inbox")
     inbox_app.callback()(inbox)
-    for name, command in (("reply", inbox_reply), ("assign", inbox_assign), ("resolve", inbox_resolve),
-                          ("surveys", inbox_surveys)):
-        inbox_app.command(name)(command)
-    for name, command in (("sla", sla), ("nps", nps), ("actions", actions), ("audit", audit)):
-        app.command(name)(command)
+    add_commands(inbox_app, {"reply": inbox_reply, "assign": inbox_assign, "resolve": inbox_resolve,
+                             "surveys": inbox_surveys})
+    add_commands(app, {"sla": sla, "nps": nps, "actions": actions, "audit": audit})
     campaign_app = typer.Typer(help="Campaigns defined in TOML files: preview (dry run) and send.",
                                no_args_is_help=True)
     app.add_typer(campaign_app, name="campaign")
-    campaign_app.command("preview")(campaign_preview)
-    campaign_app.command("send")(campaign_send)
-    app.command("unsubscribe")(unsubscribe)
+    add_commands(campaign_app, {"preview": campaign_preview, "send": campaign_send})
+    add_commands(app, {"unsubscribe": unsubscribe})

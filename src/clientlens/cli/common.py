@@ -4,11 +4,11 @@ several commands take (``Annotated`` aliases defined once: ``shop: Shop = DEFAUL
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -71,6 +71,12 @@ DEFAULT_SHOP = "default"
 ShopOption = typer.Option(DEFAULT_SHOP, "--shop", help="Shop whose data to use.")
 
 
+def add_commands(group: typer.Typer, commands: dict[str, Callable[..., Any]]) -> None:
+    """Register module-level command functions on ``group`` under their command names, in order."""
+    for name, command in commands.items():
+        group.command(name)(command)
+
+
 @contextmanager
 def store_session(ctx: typer.Context) -> Iterator[Session]:
     """A session on the command's store (schema created or upgraded first), committed when it ends."""
@@ -86,4 +92,5 @@ Shop = Annotated[str, typer.Option("--shop", help="Shop whose data to use.")]
 TableOrJson = Annotated[str, typer.Option("--format", help="table or json")]
 #: The root's global options (also accepted after the command: ``clientlens status --db URL``).
 DbUrl = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the store (or CLIENTLENS_DB).")]
-ConfigFile = Annotated[str | None, typer.Option("--config", help="A clientlens.toml overriding the defaults.")]
+ConfigFile = Annotated[str | None,
+                      typer.Option("--config", help="A clientlens.toml overriding the defaults.")]

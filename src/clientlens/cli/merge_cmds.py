@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from clientlens.cli.common import DEFAULT_SHOP, Shop, app_context, console, store_session
+from clientlens.cli.common import DEFAULT_SHOP, Shop, add_commands, app_context, console, store_session
 
 MergeId = Annotated[int, typer.Argument(metavar="ID")]
 Format = Annotated[str, typer.Option("--format")]
@@ -21,7 +21,8 @@ def list_(ctx: typer.Context, shop: Shop = DEFAULT_SHOP, format: Format = "table
 
 
 def suggested(ctx: typer.Context, shop: Shop = DEFAULT_SHOP, format: Format = "table",
-              refresh: Annotated[bool, typer.Option(help="Look for new fuzzy matches first.")] = True) -> None:
+              refresh: Annotated[bool, typer.Option(help="Look for new fuzzy matches first.")] = True,
+              ) -> None:
     """Fuzzy name + address matches waiting for a decision."""
     if refresh:
         from clientlens.store.identity import suggest
@@ -54,11 +55,11 @@ def reject_(ctx: typer.Context, merge_id: MergeId, shop: Shop = DEFAULT_SHOP) ->
 
 
 def register(app: typer.Typer) -> None:
-    merges = typer.Typer(help="Identity resolution: merged and suggested duplicate profiles.", no_args_is_help=True)
+    merges = typer.Typer(help="Identity resolution: merged and suggested duplicate profiles.",
+                         no_args_is_help=True)
     app.add_typer(merges, name="merges")
-    for name, command in (("list", list_), ("suggested", suggested), ("accept", accept_), ("undo", undo_),
-                          ("reject", reject_)):
-        merges.command(name)(command)
+    add_commands(merges, {"list": list_, "suggested": suggested, "accept": accept_, "undo": undo_,
+                          "reject": reject_})
 
 
 def _show(ctx: typer.Context, shop: str, status: str | None, format: str) -> None:
@@ -76,8 +77,10 @@ def _show(ctx: typer.Context, shop: str, status: str | None, format: str) -> Non
 def _table(rows: list[dict[str, Any]]) -> Table:
     table = Table("id", "status", "rule", "score", "survivor", "merged")
     for r in rows:
-        table.add_row(str(r["id"]), r["status"], r["rule"], f"{r['score']:.1f}" if r["score"] is not None else "-",
-                      f"{r['survivor']} {r['survivor_name'] or ''}", f"{r['merged']} {r['merged_name'] or ''}")
+        score = f"{r['score']:.1f}" if r["score"] is not None else "-"
+        survivor = f"{r['survivor']} {r['survivor_name'] or ''}"
+        merged = f"{r['merged']} {r['merged_name'] or ''}"
+        table.add_row(str(r["id"]), r["status"], r["rule"], score, survivor, merged)
     return table
 
 

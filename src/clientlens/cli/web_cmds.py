@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from clientlens.cli.common import AppContext, app_context, console, store_session
+from clientlens.cli.common import AppContext, add_commands, app_context, console, store_session
 from clientlens.errors import ConfigError
 
 ROLE_HELP = "admin, analyst or agent (see docs/api.md for what each may do)"
@@ -30,7 +30,8 @@ def worker_app() -> Any:
 def serve(ctx: typer.Context,
           host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
-          workers: Annotated[int, typer.Option("--workers", help="Worker processes (PostgreSQL stores).")] = 1,
+          workers: Annotated[int, typer.Option("--workers",
+                                               help="Worker processes (PostgreSQL stores).")] = 1,
           log_level: Annotated[str, typer.Option("--log-level")] = "info") -> None:
     """Run the web app and the REST API (uvicorn)."""
     import uvicorn
@@ -59,13 +60,13 @@ def _serve_workers(actx: AppContext, host: str, port: int, workers: int, log_lev
     os.environ[_WORKER_DB] = actx.db_url
     if actx.config_path:
         os.environ[_WORKER_CONFIG] = str(Path(actx.config_path).resolve())
-    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port, log_level=log_level)
+    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port,
+                log_level=log_level)
 
 
 def users_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="User name.")], role: Role,
-              password_stdin: Annotated[bool, typer.Option("--password-stdin",
-                                                           help="Read the password from standard input.")] = False,
-              ) -> None:
+              password_stdin: Annotated[bool, typer.Option(
+                  "--password-stdin", help="Read the password from standard input.")] = False) -> None:
     """Create a user (or reset the password and role of an existing one)."""
     from clientlens.service.auth import add_user, check_role
 
@@ -123,7 +124,8 @@ def tokens_list(ctx: typer.Context) -> None:
     table = Table("id", "name", "role", "prefix", "created", "revoked")
     with store_session(ctx) as s:
         for t in s.scalars(select(am.ApiToken).order_by(am.ApiToken.id)):
-            table.add_row(str(t.id), t.name, t.role, t.prefix + "…", str(t.created_at), str(t.revoked_at or "-"))
+            table.add_row(str(t.id), t.name, t.role, t.prefix + "…", str(t.created_at),
+                          str(t.revoked_at or "-"))
     console.print(table)
 
 
@@ -143,7 +145,5 @@ def register(app: typer.Typer) -> None:
     tokens = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
     app.add_typer(users, name="users")
     app.add_typer(tokens, name="tokens")
-    for name, command in (("add", users_add), ("list", users_list), ("role", users_role)):
-        users.command(name)(command)
-    for name, command in (("create", tokens_create), ("list", tokens_list), ("revoke", tokens_revoke)):
-        tokens.command(name)(command)
+    add_commands(users, {"add": users_add, "list": users_list, "role": users_role})
+    add_commands(tokens, {"create": tokens_create, "list": tokens_list, "revoke": tokens_revoke})
