@@ -143,8 +143,8 @@ def spark_rows(rows: list[Row], path: Path, ref: pd.DataFrame, settings: Any, *,
         t_sf, n = timed(lambda: eng.to_arrow(customer_features(
             {"orders": eng.read(path)}, as_of=OBS_END, home_country=None, settings=settings)).num_rows, 1)
         executors = eng.describe()["executors"]
-        rows.append((f"clientlens customer_features on Spark {where}", t_sf,
-                     f"{n:,} rows; {executors} executor(s)", "features"))
+        ran = f"{executors} executors" if executors else "tasks in the driver's JVM"
+        rows.append((f"clientlens customer_features on Spark {where}", t_sf, f"{n:,} rows; {ran}", "features"))
     finally:
         eng.session.stop()
 

@@ -6,6 +6,10 @@ file), and the validated Arrow table is loaded into the engine. With ``validate=
 Parquet files are read by the engine itself (Spark reads them in parallel, nothing passes through
 Python), with the headers matched to the canonical names; use it for bases too large to validate
 in one process. Money is converted to the reporting currency with a ``rates`` file when present.
+
+With the Spark engine ``path`` may also be a URL the cluster is configured for (``s3a://``,
+``hdfs://``, ``file://``): folders are listed through the session's Hadoop file system, Spark reads
+the files itself, and files to validate are first copied to a local temporary folder.
 """
 
 from __future__ import annotations
