@@ -22,7 +22,7 @@ import itertools
 import logging
 import re
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import ibis
 import ibis.expr.types as ir
@@ -91,7 +91,7 @@ class _BaseEngine:
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(self.to_arrow(expr), path)
 
-    def __enter__(self) -> _BaseEngine:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
