@@ -22,7 +22,8 @@ import pytest
 from clientlens.datasets.cdnow import data_path
 from tests.conftest import need
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+# one worker runs both tests, so one cluster serves them
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark_cluster")]
 
 CDNOW = data_path("CDNOW_master.txt.gz")
 # two executors of one core and 512 MB each; the driver keeps 1 GB
