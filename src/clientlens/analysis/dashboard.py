@@ -3,7 +3,7 @@
 Every figure is over the snapshot's features and scores, so money is in the shop's reporting
 currency (the features convert every order through the shop's exchange rates) and the figures of
 a page view cost a read of the snapshot, not a pass over the shop's orders. The thresholds are
-``[segments.dashboard]`` in ``defaults.toml``.
+``[segments.dashboard]`` in ``defaults.toml`` (``segments.rules.DashboardRules``).
 """
 
 from __future__ import annotations
@@ -12,23 +12,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
 from clientlens.config import Settings
-
-
-class DashboardSettings(BaseModel):
-    """``[segments.dashboard]``: what the dashboard's figures count (documented in ``defaults.toml``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    active_days: int = 365
-    clv_bins: int = 30
-    rfm_scores: int = 5
-
-
-def dashboard_settings(settings: Settings) -> DashboardSettings:
-    return DashboardSettings.model_validate(settings.segments.get("dashboard", {}))
+from clientlens.segments.rules import SegmentRules
 
 
 def _num(frame: pd.DataFrame | None, column: str) -> np.ndarray:
@@ -83,7 +69,7 @@ def clv_histogram(scores: pd.DataFrame | None, bins: int) -> list[dict[str, floa
 def dashboard_figures(features: pd.DataFrame, scores: pd.DataFrame | None, *, currency: str,
                       settings: Settings) -> dict[str, Any]:
     """KPIs, the RFM grid and the CLV histogram of a snapshot (money in ``currency``, the reporting one)."""
-    cfg = dashboard_settings(settings)
+    cfg = SegmentRules.from_settings(settings).dashboard
     orders = _num(features, "orders")
     recency = _num(features, "recency_days")
     spend = _num(features, "total_spend")

@@ -15,10 +15,13 @@ from sqlalchemy import Engine
 
 from clientlens.analysis.store_io import load_snapshot
 from clientlens.errors import ConfigError, InputError
+from clientlens.money import exponent
 from clientlens.segments.rules import TAXONOMIES
 
 #: Feature columns copied into an export beside the labels.
 EXPORT_FEATURES = ("name", "country", "orders", "total_spend", "recency_days", "last_purchase")
+#: Of those, the amounts of money (in the snapshot's reporting currency, rounded to its digits).
+MONEY_FEATURES = ("total_spend",)
 
 
 def parse_label_filters(values: Iterable[str]) -> dict[str, set[str]]:
@@ -47,8 +50,12 @@ def select_customers(labels: pd.DataFrame, filters: dict[str, set[str]]) -> list
     return sorted(ids or set())
 
 
-def customer_table(labels: pd.DataFrame, features: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
-    """customer_id, a few features, and one column per taxonomy (multi-label values joined by ';')."""
+def customer_table(labels: pd.DataFrame, features: pd.DataFrame, ids: list[str],
+                   currency: str | None = None) -> pd.DataFrame:
+    """customer_id, a few features, and one column per taxonomy (multi-label values joined by ';').
+
+    With ``currency`` (the snapshot's reporting currency) the money columns are rounded to its digits
+    and a ``currency`` column says which it is."""
     sel = labels[labels["customer_id"].isin(ids)]
     wide = (sel.groupby(["customer_id", "taxonomy"])["label"].agg(lambda s: ";".join(sorted(s)))
             .unstack("taxonomy"))
@@ -56,6 +63,13 @@ def customer_table(labels: pd.DataFrame, features: pd.DataFrame, ids: list[str])
     feats = features.set_index("customer_id") if "customer_id" in features.columns else features
     cols = [c for c in EXPORT_FEATURES if c in feats.columns]
     out = feats.reindex(ids)[cols].join(wide)
+    if currency:
+        digits = exponent(currency)
+        for col in MONEY_FEATURES:
+            if col in out.columns:
+                out[col] = pd.to_numeric(out[col], errors="coerce").round(digits)
+        out.insert(out.columns.get_loc("total_spend") + 1 if "total_spend" in out.columns else len(out.columns),
+                   "currency", currency)
     out.index.name = "customer_id"
     return out.reset_index()
 
@@ -78,5 +92,6 @@ def export_customers(engine: Engine, shop: str, filters: dict[str, set[str]], ou
     """Write the customers of the snapshot matching ``filters`` to ``out``; returns how many."""
     snap = load_snapshot(engine, shop, as_of)
     ids = select_customers(snap.labels, filters)
-    write_table(customer_table(snap.labels, snap.features, ids), out)
+    currency = (snap.run.get("reporting_currency") or {}).get("value") if isinstance(snap.run, dict) else None
+    write_table(customer_table(snap.labels, snap.features, ids, currency), out)
     return len(ids)

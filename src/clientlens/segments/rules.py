@@ -158,6 +158,14 @@ class CohortRules(_Rules):
     max_months: int = Field(24, ge=1)
 
 
+class DashboardRules(_Rules):
+    """``[segments.dashboard]``: what the dashboard's figures of a snapshot count (``analysis.dashboard``)."""
+
+    active_days: int = Field(365, ge=1)
+    clv_bins: int = Field(30, ge=2)
+    rfm_scores: int = Field(5, ge=2)
+
+
 class SegmentRules(_Rules):
     """All the ``[segments.*]`` sections (every key comes from ``defaults.toml``)."""
 
@@ -175,6 +183,7 @@ class SegmentRules(_Rules):
     rfm: RfmRules
     revenue_tier: RevenueTierRules
     cohorts: CohortRules
+    dashboard: DashboardRules = DashboardRules()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SegmentRules:

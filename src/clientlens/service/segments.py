@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clientlens.errors import NotFoundError
+from clientlens.money import quantize
 from clientlens.service import schemas as s
 from clientlens.store import models as m
-from clientlens.store.repository import latest_snapshot
+from clientlens.store.repository import latest_snapshot, reporting_currency
 
 
 def snapshots(session: Session, shop: m.Shop) -> list[s.SnapshotRead]:
@@ -73,9 +74,10 @@ def export_csv(session: Session, shop: m.Shop, taxonomy: str, label: str, as_of:
     snap = snapshot(session, shop, as_of)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["customer_id", "name", "email", "country", "clv", "p_alive", "rule_id", "evidence"])
+    writer.writerow(["customer_id", "name", "email", "country", "clv", "currency", "p_alive", "rule_id", "evidence"])
     n = 0
     if snap is not None:
+        currency = reporting_currency(session, shop.id)
         query = (select(m.SnapshotLabel, m.Customer, m.SnapshotScore)
                  .join(m.Customer, (m.Customer.shop_id == shop.id)
                        & (m.Customer.external_id == m.SnapshotLabel.customer_id))
@@ -85,7 +87,9 @@ def export_csv(session: Session, shop: m.Shop, taxonomy: str, label: str, as_of:
                         m.SnapshotLabel.label == label)
                  .order_by(m.SnapshotLabel.customer_id))
         for lab, cust, score in session.execute(query):
+            clv = score.clv if score is not None and score.clv is not None and score.clv == score.clv else None
             writer.writerow([cust.external_id, cust.name or "", cust.email or "", cust.country or "",
-                             score.clv if score else "", score.p_alive if score else "", lab.rule_id, lab.text])
+                             "" if clv is None else str(quantize(clv, currency)), currency if clv is not None else "",
+                             score.p_alive if score else "", lab.rule_id, lab.text])
             n += 1
     return buf.getvalue(), n
