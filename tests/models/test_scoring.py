@@ -11,7 +11,7 @@ import pytest
 from clientlens.config import load_settings
 from clientlens.datasets import load_cdnow_sample
 from clientlens.models import BetaGeo, GammaGamma, average_days_between_orders, clv, expected_next_order
-from clientlens.models.scoring import SCORE_COLUMNS, score_customers
+from clientlens.models.scoring import EXTRA_COLUMNS, SCORE_COLUMNS, score_customers
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,8 @@ def settings():  # type: ignore[no-untyped-def]
 def test_scores_every_purchasing_customer(settings) -> None:  # type: ignore[no-untyped-def]
     orders = load_cdnow_sample()
     scores = score_customers(orders, None, as_of="1997-09-30", settings=settings, model="bg_nbd")
-    assert list(scores.columns) == SCORE_COLUMNS
+    assert list(scores.columns) == SCORE_COLUMNS + EXTRA_COLUMNS
+    assert set(scores["model_status"]) == {"ok"} and scores.attrs["models"]["status"] == "ok"
     assert len(scores) == 2357 and scores["customer_id"].is_unique
     assert set(scores["model"]) == {"bg_nbd"}
     one_time = scores.set_index("customer_id").loc["10"]  # bought once, on 1997-01-01
@@ -35,15 +36,30 @@ def test_scores_every_purchasing_customer(settings) -> None:  # type: ignore[no-
     assert scores["next_products"].map(json.loads).map(len).eq(0).all()
 
 
-def test_best_model_has_the_highest_likelihood(settings) -> None:  # type: ignore[no-untyped-def]
-    scores = score_customers(load_cdnow_sample(), None, as_of="1997-09-30", settings=settings)
-    assert set(scores["model"]) == {"mbg_nbd"}  # LL -9582.1 beats -9582.4 and -9595.0
+def test_best_model_is_the_validation_choice(settings) -> None:  # type: ignore[no-untyped-def]
+    """Without a saved choice, "best" validates on the automatic split (the calibration sample's 39
+    weeks: calibration to 1997-07-01, holdout to 1997-09-30) and takes the highest holdout
+    log-likelihood, as `validate` does on the same split."""
+    from clientlens.models.config import model_settings
+    from clientlens.models.validation import auto_split, validate_models
+
+    orders = load_cdnow_sample()
+    scores = score_customers(orders, None, as_of="1997-09-30", settings=settings)
+    info = scores.attrs["models"]
+    split = auto_split(orders, "1997-09-30", model_settings(settings))
+    assert split == ("1997-07-01", "1997-09-30")
+    assert info["choice"]["calibration_end"] == split[0] and info["choice"]["source"].startswith("validation")
+    result = validate_models(orders[orders["order_date"] <= "1997-09-30"], calibration_end=split[0],
+                             holdout_end=split[1], settings=model_settings(settings))
+    assert set(scores["model"]) == {result.best} == {info["model"]}
 
 
 def test_too_few_customers_gives_empty_scores(settings) -> None:  # type: ignore[no-untyped-def]
     orders = load_cdnow_sample().head(12)
     scores = score_customers(orders, None, as_of="1997-09-30", settings=settings)
     assert set(scores["model"]) == {"none"} and scores["p_alive"].isna().all()
+    assert set(scores["model_status"]) == {"empty"}
+    assert "min_customers" in " ".join(scores.attrs["models"]["notes"])
 
 
 def test_clv_matches_lifetimes_definition() -> None:

@@ -29,8 +29,18 @@ def test_reports_and_best_model(result) -> None:  # type: ignore[no-untyped-def]
     table = result.table().set_index("name")
     assert table.loc["bg_nbd", "log_likelihood"] == pytest.approx(-9582.4, abs=0.1)
     assert (table["actual_total"] == 1882).all()
-    assert result.best == table["mae"].idxmin() == "pareto_nbd"
+    models = table.loc[["bg_nbd", "pareto_nbd", "mbg_nbd"]]
+    # the choice is the proper score (holdout log-likelihood), not the MAE
+    assert result.best == models["holdout_log_likelihood"].idxmax() == "mbg_nbd"
+    assert models["mae"].idxmin() == "pareto_nbd"
     assert (table["rmse"] >= table["mae"]).all()
+    # baselines: zero for everyone, the calibration rate times the holdout
+    assert table.loc["zero", "predicted_total"] == 0 and table.loc["zero", "mae"] == pytest.approx(1882 / 2357)
+    assert table.loc["calibration_rate", "predicted_total"] > 1882
+    assert (models["mae"] < table.loc["calibration_rate", "mae"]).all()
+    # holdout spend in money: what the repeat customers spent, against expected purchases x spend
+    assert (table["actual_spend"] > 0).all() and (models["predicted_spend"] > 0).all()
+    assert result.meta["spend_model"] == "gamma_gamma"
     by = result.by_frequency.set_index("frequency")
     assert by["customers"].sum() == 2357 and by.loc["0", "customers"] == 1411
     assert list(by.index)[-1] == "7+"
@@ -58,7 +68,7 @@ def test_selection_file_round_trip(result, tmp_path: Path) -> None:  # type: ign
     assert load_selection(path, "cdnow") is None
     save_selection(path, "cdnow", result)
     save_selection(path, "other", result)
-    assert load_selection(path, "cdnow") == "pareto_nbd"
+    assert load_selection(path, "cdnow") == "mbg_nbd"
     assert set(json.loads(path.read_text())) == {"cdnow", "other"}
 
 
@@ -82,8 +92,8 @@ def test_validate_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
                                            "1997-09-30", "--holdout-end", "1998-06-30", "--save",
                                            "--out", str(tmp_path / "plots")])
     assert res.exit_code == 0, res.output
-    assert "best model: pareto_nbd" in res.output
-    assert load_selection(tmp_path / "clientlens.models.json", "cdnow") == "pareto_nbd"
+    assert "best model: mbg_nbd" in res.output and "baselines" in res.output, res.output
+    assert load_selection(tmp_path / "clientlens.models.json", "cdnow") == "mbg_nbd"
     assert (tmp_path / "plots" / "tracking_cumulative.svg").exists()
 
 
@@ -110,3 +120,34 @@ def _load_orders(engine, shop: str, orders: pd.DataFrame) -> None:  # type: igno
                                 ordered_at=row.order_date.to_pydatetime(), currency="USD",
                                 total_minor=int(round(row.total * 100)), discount_minor=0, status="completed"))
         session.commit()
+
+
+def test_validate_and_analyze_choose_the_same_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`validate` on the automatic split saves its choice next to the store; `analyze`'s scoring
+    (same store) uses it until the next validation."""
+    from clientlens.cli.main import build_app
+    from clientlens.config import load_settings
+    from clientlens.models.scoring import score_customers
+    from clientlens.store.db import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    orders = load_cdnow_sample()
+    orders = orders[orders["order_date"] <= "1997-09-30"]
+    _load_orders(engine, "cdnow", orders)
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(build_app(), ["--db", url, "validate", "--shop", "cdnow", "--out", str(tmp_path / "p")])
+    assert res.exit_code == 0, res.output
+    assert "calibration to 1997-07-01" in res.output  # the automatic split: the last third of the days
+    chosen = load_selection(tmp_path / "clientlens.models.json", "cdnow")
+    assert chosen is not None
+    base = load_settings(search_cwd=False)
+    settings = base.model_copy(update={"store": base.store.model_copy(update={"url": url})})
+    scores = score_customers(orders, None, as_of="1997-09-30", settings=settings, shop="cdnow")
+    assert set(scores["model"]) == {chosen}
+    assert scores.attrs["models"]["choice"]["source"].startswith("saved by clientlens validate")
+    # a shop without a saved choice: analyze validates on the same automatic split and saves it
+    other = score_customers(orders, None, as_of="1997-09-30", settings=settings, shop="other")
+    assert set(other["model"]) == {chosen}
+    assert load_selection(tmp_path / "clientlens.models.json", "other") == chosen

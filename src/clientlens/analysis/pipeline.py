@@ -200,6 +200,8 @@ def run_analysis(frames: Mapping[str, Any], *, shop: str = "default", as_of: dat
         "reporting_currency": {"value": currency, "source": currency_source},
         "scores": None if score_frame is None else sorted(score_frame["model"].dropna().unique().tolist())
         if "model" in score_frame.columns else [],
+        # the model choice, the fit's status (ok / regularised / fallback / empty) and why
+        "models": None if score_frame is None else score_frame.attrs.get("models"),
         "config": {"segments": settings.segments, "features": settings.features.model_dump(mode="json"),
                    "shop": shop_cfg.model_dump(mode="json")},
         "versions": _versions(engine_name),

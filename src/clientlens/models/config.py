@@ -18,6 +18,15 @@ class ModelSettings(BaseModel):
     penalizer_coef: float = 0.0
     min_customers: int = 20
     min_repeat_buyers: int = 10
+    small_base_customers: int = 1000
+    prior_strength: float = 1.0
+    boundary_log_param: float = 8.0
+    max_gradient: float = 1e-4
+    default_model: Literal["bg_nbd", "pareto_nbd", "mbg_nbd"] = "bg_nbd"
+    holdout_share: float = 1.0 / 3.0
+    max_holdout_days: int = 365
+    min_holdout_days: int = 28
+    min_calibration_days: int = 56
     short_horizon_days: int = 90
     long_horizon_days: int = 365
     clv_horizon_months: int = 12

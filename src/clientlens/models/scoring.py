@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from clientlens.errors import ModelError
+from clientlens.features.btyd import unit_days
 from clientlens.models import TRANSACTION_MODELS
 from clientlens.models._base import TransactionModel
 from clientlens.models._data import as_pandas
-from clientlens.models.clv import clv, expected_next_order, unit_days
+from clientlens.models.clv import clv, expected_next_order
 from clientlens.models.config import ModelSettings, model_settings
 from clientlens.models.gamma_gamma import GammaGamma
 from clientlens.models.recommend import ItemToItemRecommender
@@ -32,27 +33,9 @@ log = logging.getLogger(__name__)
 
 SCORE_COLUMNS = ["customer_id", "model", "p_alive", "expected_purchases_90d", "expected_purchases_365d", "clv",
                  "expected_next_order", "next_products"]
-
-
-def fit_transaction_model(summary: pd.DataFrame, name: str, cfg: ModelSettings) -> TransactionModel:
-    """Fit the named model, or for ``"best"`` every model, keeping the highest log-likelihood
-    (they all have four parameters, so this is also the best AIC and BIC)."""
-    if name != "best":
-        if name not in TRANSACTION_MODELS:
-            raise ModelError(f"unknown transaction model {name!r}; use one of best, {', '.join(TRANSACTION_MODELS)}")
-        return TRANSACTION_MODELS[name](penalizer_coef=cfg.penalizer_coef).fit(summary)
-    best: TransactionModel | None = None
-    for key, cls in TRANSACTION_MODELS.items():
-        try:
-            m = cls(penalizer_coef=cfg.penalizer_coef).fit(summary)
-        except ModelError as exc:
-            log.warning("%s could not be fitted: %s", key, exc)
-            continue
-        if best is None or m.log_likelihood_ > best.log_likelihood_:
-            best = m
-    if best is None:
-        raise ModelError("no transaction model could be fitted on this shop")
-    return best
+#: Columns after the interface's: ``model_status`` (ok, regularised, fallback, empty; see
+#: :mod:`clientlens.models.health`).
+EXTRA_COLUMNS = ["model_status"]
 
 
 def model_name(model: TransactionModel) -> str:
@@ -64,24 +47,55 @@ def model_name(model: TransactionModel) -> str:
 
 
 def _mean_order_value(orders: pd.DataFrame, ids: pd.Index) -> np.ndarray:
-    o = orders
-    if "status" in o.columns:
-        o = o[~o["status"].astype("string").str.lower().isin(["returned", "cancelled"]).fillna(False)]
+    from clientlens.models.validation import purchases_only
+
+    o = purchases_only(orders)
     mean = o.groupby(o["customer_id"].astype(str))["total"].mean()
     return mean.reindex(ids.astype(str)).to_numpy(dtype=float)
 
 
+def _selection(settings: Any, cfg: ModelSettings) -> tuple[Any, bool]:
+    """(selection file, whether analyze may save its automatic choice there: next to a SQLite store)."""
+    from clientlens.models.validation import selection_path
+
+    url = getattr(getattr(settings, "store", None), "url", None)
+    beside_store = bool(url) and str(url).startswith("sqlite:///") and ":memory:" not in str(url)
+    return selection_path(url, cfg.selection_file), beside_store
+
+
+def choose_transaction_model(orders: pd.DataFrame, *, as_of: Any, settings: Any, model: str | None = None,
+                             shop: str | None = None) -> Any:
+    """The :class:`~clientlens.models.validation.ModelChoice` of ``analyze``: the configured model, or
+    for "best" the one choice shared with ``validate`` (:func:`~clientlens.models.validation.choose_model`)."""
+    from clientlens.models.validation import ModelChoice, choose_model
+
+    cfg = model_settings(settings)
+    name = model or cfg.transaction_model
+    if name != "best":
+        if name not in TRANSACTION_MODELS:
+            raise ModelError(f"unknown transaction model {name!r}; use one of best, {', '.join(TRANSACTION_MODELS)}")
+        return ModelChoice(name, "configured" if model is None else "requested")
+    time_unit = getattr(getattr(settings, "features", None), "time_unit", "W")
+    path, may_save = _selection(settings, cfg)
+    return choose_model(orders, as_of=as_of, settings=cfg, time_unit=time_unit, selection=path,
+                        shop=shop or "default", save=may_save)
+
+
 def score_customers(transactions: Any, order_lines: Any, *, as_of: Any, settings: Any,
                     model: str | None = None, shop: str | None = None) -> pd.DataFrame:
-    """Scores of every purchasing customer (one-time buyers included), in ``SCORE_COLUMNS`` order.
+    """Scores of every purchasing customer (one-time buyers included), ``SCORE_COLUMNS`` first.
 
     ``transactions`` is the canonical orders frame (customer_id, order_id, order_date, total,
     status); ``order_lines`` (order_id, product_id, ...) feeds the next-products recommender and
     may be None. ``model`` overrides ``[models] transaction_model`` ("best", "bg_nbd",
-    "pareto_nbd", "mbg_nbd"). With ``shop`` given and "best" configured, the model that
-    ``clientlens validate --save`` recorded for the shop (next to a SQLite store) is used.
+    "pareto_nbd", "mbg_nbd"). "best" is the model choice shared with ``clientlens validate``
+    (:func:`choose_transaction_model`). The fit is checked (:mod:`clientlens.models.health`):
+    ``model_status`` says whether it is a plain fit (``ok``), ``regularised``, a ``fallback`` or
+    ``empty``, and ``scores.attrs["models"]`` holds the choice, the status and the reasons (the
+    analysis writes them to ``run.json``).
     """
     from clientlens.features import rfm_summary
+    from clientlens.models.health import fit_checked
 
     cfg = model_settings(settings)
     features = getattr(settings, "features", None)
@@ -96,28 +110,30 @@ def score_customers(transactions: Any, order_lines: Any, *, as_of: Any, settings
         out[col] = np.nan
     out["expected_next_order"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
     out["next_products"] = "[]"
+    out["model_status"] = "empty"
+    info: dict[str, Any] = {"status": "empty", "model": None, "notes": [], "choice": None}
     if n == 0:
-        return out[SCORE_COLUMNS]
-    name = model or cfg.transaction_model
-    if name == "best" and shop is not None:
-        from clientlens.models.validation import load_selection, selection_path
-
-        store = getattr(settings, "store", None)
-        name = load_selection(selection_path(getattr(store, "url", None), cfg.selection_file), shop) or name
-    if n >= cfg.min_customers:
-        try:
-            tm = fit_transaction_model(summary, name, cfg)
-        except ModelError as exc:
-            log.warning("no transaction model: %s", exc)
-            tm = None
-        if tm is not None:
-            _fill_transaction_scores(out, tm, summary, orders, cfg, time_unit, as_of)
-    else:
-        log.warning("only %d purchasing customers (< [models] min_customers = %d): no model scores",
-                    n, cfg.min_customers)
+        info["notes"].append("no purchasing customers")
+        return _finish(out, info)
+    choice = choose_transaction_model(orders, as_of=as_of, settings=settings, model=model, shop=shop)
+    info["choice"] = choice.as_dict()
+    outcome = fit_checked(choice.name, summary, cfg)
+    info.update(status=outcome.status, model=outcome.name, notes=list(outcome.notes))
+    if outcome.model is not None:
+        info["params"] = dict(outcome.model.params_)
+        info["spend_model"] = _fill_transaction_scores(out, outcome.model, summary, orders, cfg, time_unit, as_of)
+        out["model_status"] = outcome.status
+    for note in outcome.notes:
+        log.warning("scores: %s", note)
     if order_lines is not None:
         out["next_products"] = _next_products(orders, as_pandas(order_lines), out["customer_id"].tolist(), cfg)
-    return out[SCORE_COLUMNS]
+    return _finish(out, info)
+
+
+def _finish(out: pd.DataFrame, info: dict[str, Any]) -> pd.DataFrame:
+    res = out[SCORE_COLUMNS + EXTRA_COLUMNS].copy()
+    res.attrs["models"] = info
+    return res
 
 
 def predict_scores(transaction_model: TransactionModel, summary: Any, *, horizons: tuple[float, ...]
@@ -134,7 +150,7 @@ def predict_scores(transaction_model: TransactionModel, summary: Any, *, horizon
 
 
 def _fill_transaction_scores(out: pd.DataFrame, tm: TransactionModel, summary: pd.DataFrame, orders: pd.DataFrame,
-                             cfg: ModelSettings, time_unit: str, as_of: Any) -> None:
+                             cfg: ModelSettings, time_unit: str, as_of: Any) -> str:
     days = unit_days(time_unit)
     out["model"] = model_name(tm)
     alive, (short, long) = predict_scores(tm, summary, horizons=(cfg.short_horizon_days / days,
@@ -150,10 +166,13 @@ def _fill_transaction_scores(out: pd.DataFrame, tm: TransactionModel, summary: p
             spend_model = GammaGamma(penalizer_coef=cfg.penalizer_coef).fit(repeat)
         except ModelError as exc:
             log.warning("no Gamma-Gamma spend model: %s", exc)
+    spend_name = "gamma_gamma"
     if spend_model is None:
         spend_model = _MeanSpend(_mean_order_value(orders, summary.index))
+        spend_name = "mean_order_value"
     out["clv"] = clv(tm, spend_model, summary, horizon_months=cfg.clv_horizon_months,
                      monthly_discount_rate=cfg.monthly_discount_rate, time_unit=time_unit)
+    return spend_name
 
 
 class _MeanSpend:

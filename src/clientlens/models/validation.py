@@ -1,15 +1,20 @@
-"""Calibration / holdout validation of the transaction models, and the choice of the best one.
+"""Calibration / holdout validation of the transaction models, and the one model choice.
 
 As in Fader, Hardie & Lee (2005a, section 4): fit on the calibration period, predict each
 customer's holdout purchases conditionally on the calibration history, and compare with what they
-did: totals, per-customer MAE and RMSE, the table of mean holdout purchases by calibration
-frequency, and the cumulative repeat-purchase tracking curve. The best model has the lowest
-per-customer holdout MAE (ties: higher log-likelihood).
+did: the holdout log-likelihood of each customer's count (a proper score: the log of the
+predicted probability of what the customer did, ``prob_purchases``), totals, per-customer MAE and
+RMSE, the table of mean holdout purchases by calibration frequency, the cumulative tracking curve,
+against two baselines (zero for everyone; the calibration rate ``frequency / T`` times the holdout
+length), and the holdout spend (expected purchases times Gamma-Gamma spend against what customers
+spent). **The best model has the highest holdout log-likelihood** (MAE alone barely separates the
+models: most customers buy nothing in the holdout).
 
-The choice is persisted by ``clientlens validate --save`` in a small JSON file (``[models]
-selection_file``) next to a SQLite store, or in the current folder for other stores:
-``{"<shop>": {"model": "pareto_nbd", "calibration_end": ..., "holdout_end": ..., "mae": {...}}}``;
-``analyze`` reads it through :func:`load_selection`.
+:func:`choose_model` is the one model choice of ``validate`` and ``analyze``: the choice that the
+last validation saved for the shop, else the same validation on the automatic split of
+:func:`auto_split`, else ``[models] default_model``. The choice is saved in a small JSON file
+(``[models] selection_file``) next to a SQLite store, or in the current folder for other stores:
+``{"<shop>": {"model": "pareto_nbd", "calibration_end": ..., "holdout_end": ..., "scores": {...}}}``.
 """
 
 from __future__ import annotations
@@ -26,18 +31,26 @@ import numpy as np
 import pandas as pd
 
 from clientlens.errors import InputError, ModelError
+from clientlens.features.btyd import unit_days
 from clientlens.models import TRANSACTION_MODELS
-from clientlens.models.clv import unit_days
+from clientlens.models._base import TransactionModel
+from clientlens.models.config import ModelSettings
+from clientlens.models.health import fit_checked
 
 log = logging.getLogger(__name__)
 
 #: Calibration frequencies shown one by one in the table; higher ones are pooled as "7+".
 MAX_FREQUENCY_ROW = 7
+#: Smallest probability in the holdout log-likelihood (a count a model calls impossible).
+MIN_PROBABILITY = 1e-300
+#: Statuses of the order rows that are not purchases.
+NOT_PURCHASES = ("returned", "cancelled")
 
 
 @dataclass
 class ModelReport:
-    """How one model did on the holdout."""
+    """How one model (or baseline) did on the holdout. ``holdout_log_likelihood`` is the mean per
+    customer (NaN for the baselines); ``predicted_spend`` / ``spend_mae`` are in the orders' money."""
 
     name: str
     params: dict[str, float]
@@ -46,11 +59,16 @@ class ModelReport:
     actual_total: float
     mae: float
     rmse: float
+    holdout_log_likelihood: float = float("nan")
+    predicted_spend: float = float("nan")
+    actual_spend: float = float("nan")
+    spend_mae: float = float("nan")
+    status: str = "ok"
 
 
 @dataclass
 class ValidationResult:
-    """Reports of every model, the by-frequency table, the tracking curve and the best model."""
+    """Reports of every model and baseline, the by-frequency table, the tracking curve, the best model."""
 
     calibration_end: str
     holdout_end: str
@@ -61,20 +79,75 @@ class ValidationResult:
     tracking: pd.DataFrame
     best: str
     meta: dict[str, Any] = field(default_factory=dict)
+    baselines: list[ModelReport] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
-        """One row per model: log-likelihood, holdout totals, MAE, RMSE."""
-        return pd.DataFrame([r.__dict__ for r in self.reports]).drop(columns=["params"])
+        """One row per model, then the baselines: holdout log-likelihood, totals, MAE, RMSE, spend."""
+        return pd.DataFrame([r.__dict__ for r in self.reports + self.baselines]).drop(columns=["params"])
+
+
+def purchases_only(orders: pd.DataFrame) -> pd.DataFrame:
+    """The order rows that are purchases (returned and cancelled ones left out)."""
+    if "status" not in orders.columns:
+        return orders
+    return orders[~orders["status"].astype("string").str.lower().isin(NOT_PURCHASES).fillna(False)]
+
+
+def holdout_log_likelihood(model: TransactionModel, summary: pd.DataFrame, actual: np.ndarray,
+                           duration: np.ndarray) -> np.ndarray:
+    """log P(Y(duration) = actual | history) per customer (the proper score of the choice)."""
+    out = np.empty(len(actual))
+    for n in np.unique(actual):
+        rows = np.flatnonzero(actual == n)
+        p = model.prob_purchases(int(n), duration[rows], summary.iloc[rows])
+        out[rows] = np.log(np.maximum(p, MIN_PROBABILITY))
+    return out
+
+
+def _holdout_spend(orders: pd.DataFrame, summary: pd.DataFrame, cal: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+    o = purchases_only(orders)
+    day = pd.to_datetime(o["order_date"]).dt.normalize()
+    o = o[(day > cal) & (day <= end)]
+    spent = o.groupby(o["customer_id"].astype(str))["total"].sum()
+    return spent.reindex(summary.index.astype(str)).fillna(0.0).to_numpy(dtype=float)
+
+
+def _spend_per_purchase(summary: pd.DataFrame, cfg: ModelSettings) -> tuple[np.ndarray, str]:
+    """Gamma-Gamma expected spend per purchase (each customer's mean when it cannot be fitted)."""
+    from clientlens.models.gamma_gamma import GammaGamma
+
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    if len(repeat) >= cfg.min_repeat_buyers:
+        try:
+            gg = GammaGamma(penalizer_coef=cfg.penalizer_coef).fit(repeat)
+            return gg.expected_spend(summary), "gamma_gamma"
+        except ModelError as exc:
+            log.warning("no Gamma-Gamma spend model: %s", exc)
+    mean = float(repeat["monetary_value"].mean()) if len(repeat) else 0.0
+    return np.where(summary["frequency"] > 0, summary["monetary_value"], mean), "mean_spend"
+
+
+def _report(name: str, params: dict[str, float], ll: float, pred: np.ndarray, actual: np.ndarray,
+            spend: np.ndarray, actual_spend: np.ndarray, hll: float, status: str) -> ModelReport:
+    err = pred - actual
+    money = pred * spend
+    return ModelReport(name, params, ll, float(pred.sum()), float(actual.sum()), float(np.mean(np.abs(err))),
+                       float(np.sqrt(np.mean(err**2))), hll, float(money.sum()), float(actual_spend.sum()),
+                       float(np.mean(np.abs(money - actual_spend))), status)
 
 
 def validate_models(orders: Any, *, calibration_end: Any, holdout_end: Any = None, time_unit: str = "W",
-                    models: Sequence[str] | None = None, penalizer_coef: float = 0.0,
+                    models: Sequence[str] | None = None, penalizer_coef: float | None = None,
+                    settings: ModelSettings | None = None,
                     progress: Callable[[str], None] | None = None) -> ValidationResult:
     """Split ``orders`` (canonical orders frame) at ``calibration_end``, fit each model on the
-    calibration summary and score its holdout predictions (holdout ends at ``holdout_end``, by
-    default the last order)."""
+    calibration summary (checked fits, :func:`~clientlens.models.health.fit_checked`) and score its
+    holdout predictions (holdout ends at ``holdout_end``, by default the last order)."""
     from clientlens.features import rfm_summary
 
+    cfg = settings or ModelSettings()
+    if penalizer_coef is not None:
+        cfg = cfg.model_copy(update={"penalizer_coef": penalizer_coef})
     frame = orders if isinstance(orders, pd.DataFrame) else orders.to_pandas()
     if frame.empty:
         raise InputError("no orders to validate on")
@@ -89,19 +162,35 @@ def validate_models(orders: Any, *, calibration_end: Any, holdout_end: Any = Non
     names = list(models) if models else list(TRANSACTION_MODELS)
     actual = summary["frequency_holdout"].to_numpy(dtype=float)
     duration = summary["duration_holdout"].to_numpy(dtype=float)
+    actual_spend = _holdout_spend(frame, summary, cal, end)
+    spend, spend_model = _spend_per_purchase(summary, cfg)
     reports, fitted = [], {}
     for name in names:
         if name not in TRANSACTION_MODELS:
             raise ModelError(f"unknown model {name!r}; use {', '.join(TRANSACTION_MODELS)}")
         if progress:
             progress(name)
-        m = TRANSACTION_MODELS[name](penalizer_coef=penalizer_coef).fit(summary)
+        outcome = fit_checked(name, summary, cfg)
+        m = outcome.model
+        if m is None or outcome.name != name:
+            log.warning("validation: %s not scored (%s)", name, "; ".join(outcome.notes))
+            continue
         pred = m.expected_purchases(duration, summary)
-        err = pred - actual
-        reports.append(ModelReport(name, dict(m.params_), m.log_likelihood_, float(pred.sum()), float(actual.sum()),
-                                   float(np.mean(np.abs(err))), float(np.sqrt(np.mean(err**2)))))
+        hll = float(np.mean(holdout_log_likelihood(m, summary, actual, duration)))
+        reports.append(_report(name, dict(m.params_), m.log_likelihood_, pred, actual, spend, actual_spend, hll,
+                               outcome.status))
         fitted[name] = (m, pred)
-    best = min(reports, key=lambda r: (round(r.mae, 12), -r.log_likelihood)).name
+    if not reports:
+        raise ModelError("no transaction model could be fitted on the calibration period")
+    best = max(reports, key=lambda r: (round(r.holdout_log_likelihood, 12), -r.mae)).name
+    rate = summary["frequency"].to_numpy(dtype=float) / np.maximum(summary["T"].to_numpy(dtype=float), 1e-12)
+    nan_params: dict[str, float] = {}
+    baselines = [
+        _report("zero", nan_params, float("nan"), np.zeros(len(actual)), actual, spend, actual_spend, float("nan"),
+                "baseline"),
+        _report("calibration_rate", nan_params, float("nan"), rate * duration, actual, spend, actual_spend,
+                float("nan"), "baseline"),
+    ]
     freq = summary["frequency"].to_numpy()
     bucket = np.minimum(freq, MAX_FREQUENCY_ROW).astype(int)
     table = pd.DataFrame({"frequency": bucket, "actual": actual})
@@ -112,7 +201,75 @@ def validate_models(orders: Any, *, calibration_end: Any, holdout_end: Any = Non
     by_freq["frequency"] = [f"{int(f)}+" if f == MAX_FREQUENCY_ROW else str(int(f)) for f in by_freq["frequency"]]
     tracking = _tracking(frame, summary, cal, end, time_unit, {n: m for n, (m, _) in fitted.items()})
     return ValidationResult(str(cal.date()), str(end.date()), time_unit, len(summary), reports, by_freq, tracking,
-                            best)
+                            best, {"spend_model": spend_model}, baselines)
+
+
+def auto_split(orders: Any, as_of: Any, cfg: ModelSettings) -> tuple[str, str] | None:
+    """The automatic (calibration end, holdout end) of a shop's history up to ``as_of``, or None.
+
+    Rule (thresholds in ``[models]``): the holdout is the last ``holdout_share`` of the days from the
+    first order to ``as_of``, at most ``max_holdout_days``; None when the holdout would be shorter
+    than ``min_holdout_days`` or the calibration shorter than ``min_calibration_days``.
+    """
+    frame = orders if isinstance(orders, pd.DataFrame) else orders.to_pandas()
+    frame = purchases_only(frame)
+    if frame.empty:
+        return None
+    end = pd.Timestamp(as_of).normalize()
+    dates = pd.to_datetime(frame["order_date"])
+    first = dates[dates <= end + pd.Timedelta(days=1)].min()
+    if pd.isna(first):
+        return None
+    span = (end - first.normalize()).days
+    holdout = min(int(round(span * cfg.holdout_share)), cfg.max_holdout_days)
+    if holdout < cfg.min_holdout_days or span - holdout < cfg.min_calibration_days:
+        return None
+    return str((end - pd.Timedelta(days=holdout)).date()), str(end.date())
+
+
+@dataclass
+class ModelChoice:
+    """The transaction model to use, where the choice came from and the validation behind it."""
+
+    name: str
+    source: str
+    calibration_end: str | None = None
+    holdout_end: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"model": self.name, "source": self.source, "calibration_end": self.calibration_end,
+                "holdout_end": self.holdout_end, "holdout_log_likelihood": self.scores}
+
+
+def choose_model(orders: Any, *, as_of: Any, settings: ModelSettings, time_unit: str = "W",
+                 selection: Path | None = None, shop: str | None = None, save: bool = False) -> ModelChoice:
+    """The one model choice of ``validate`` and ``analyze``: the saved choice of ``shop`` in
+    ``selection``; else the validation on :func:`auto_split` (saved when ``save``); else
+    ``[models] default_model``."""
+    if selection is not None and shop is not None:
+        saved = read_selection(selection, shop)
+        if saved is not None:
+            return saved
+    split = auto_split(orders, as_of, settings)
+    if split is None:
+        return ModelChoice(settings.default_model, "default: the history is too short for a holdout split")
+    frame = orders if isinstance(orders, pd.DataFrame) else orders.to_pandas()
+    frame = frame[pd.to_datetime(frame["order_date"]).dt.normalize() <= pd.Timestamp(split[1])]
+    try:
+        result = validate_models(frame, calibration_end=split[0], holdout_end=split[1], time_unit=time_unit,
+                                 settings=settings)
+    except (InputError, ModelError) as exc:
+        return ModelChoice(settings.default_model, f"default: the automatic validation failed ({exc})")
+    if save and selection is not None and shop is not None:
+        save_selection(selection, shop, result, source="analyze (automatic split)")
+    return choice_of(result, "validation on the automatic split")
+
+
+def choice_of(result: ValidationResult, source: str) -> ModelChoice:
+    """The :class:`ModelChoice` a validation makes."""
+    return ModelChoice(result.best, source, result.calibration_end, result.holdout_end,
+                       {r.name: r.holdout_log_likelihood for r in result.reports})
 
 
 def _tracking(orders: pd.DataFrame, summary: pd.DataFrame, cal: pd.Timestamp, end: pd.Timestamp,
@@ -121,9 +278,7 @@ def _tracking(orders: pd.DataFrame, summary: pd.DataFrame, cal: pd.Timestamp, en
     cohort per time unit, actual and predicted by each model's unconditional E[X(t)] from each
     customer's first purchase (FHL 2005a, figure 2)."""
     days = unit_days(time_unit)
-    o = orders
-    if "status" in o.columns:
-        o = o[~o["status"].astype("string").str.lower().isin(["returned", "cancelled"]).fillna(False)]
+    o = purchases_only(orders)
     o = o[o["customer_id"].astype(str).isin(summary.index.astype(str))]
     day = pd.to_datetime(o["order_date"]).dt.normalize()
     pairs = pd.DataFrame({"c": o["customer_id"].astype(str).to_numpy(), "d": day.to_numpy()}).drop_duplicates()
@@ -170,12 +325,7 @@ def plot_validation(result: ValidationResult, out_dir: str | Path) -> list[Path]
     ax.set_ylabel("mean purchases in the holdout")
     ax.set_title(f"Holdout purchases by calibration frequency (to {result.calibration_end})")
     ax.legend()
-    fig.tight_layout()
-    for ext in ("png", "svg"):
-        p = out / f"holdout_by_frequency.{ext}"
-        fig.savefig(p)
-        paths.append(p)
-    plt.close(fig)
+    paths += _save_figure(fig, out, "holdout_by_frequency")
     fig, ax = plt.subplots(figsize=(7, 4.5))
     tr = result.tracking
     ax.plot(tr["date"], tr["actual"], "k-", label="actual")
@@ -186,9 +336,18 @@ def plot_validation(result: ValidationResult, out_dir: str | Path) -> list[Path]
     ax.set_title("Tracking cumulative repeat purchases")
     ax.legend()
     fig.autofmt_xdate()
+    paths += _save_figure(fig, out, "tracking_cumulative")
+    return paths
+
+
+def _save_figure(fig: Any, out: Path, stem: str) -> list[Path]:
+    """Write ``fig`` as ``stem``.png and ``stem``.svg in ``out`` and close it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
+    paths = []
     for ext in ("png", "svg"):
-        p = out / f"tracking_cumulative.{ext}"
+        p = out / f"{stem}.{ext}"
         fig.savefig(p)
         paths.append(p)
     plt.close(fig)
@@ -202,7 +361,7 @@ def selection_path(db_url: str | None, file_name: str) -> Path:
     return Path(file_name).resolve()
 
 
-def save_selection(path: Path, shop: str, result: ValidationResult) -> None:
+def save_selection(path: Path, shop: str, result: ValidationResult, *, source: str = "clientlens validate") -> None:
     """Record ``result.best`` for ``shop`` in the selection file (other shops kept)."""
     doc: dict[str, Any] = {}
     if path.exists():
@@ -211,18 +370,31 @@ def save_selection(path: Path, shop: str, result: ValidationResult) -> None:
         except json.JSONDecodeError:
             log.warning("%s is not valid JSON; rewriting it", path)
     doc[shop] = {"model": result.best, "calibration_end": result.calibration_end, "holdout_end": result.holdout_end,
-                 "time_unit": result.time_unit, "mae": {r.name: r.mae for r in result.reports},
+                 "time_unit": result.time_unit, "source": source,
+                 "holdout_log_likelihood": {r.name: r.holdout_log_likelihood for r in result.reports},
+                 "mae": {r.name: r.mae for r in result.reports + result.baselines},
                  "saved_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2, sort_keys=True), "utf-8")
 
 
-def load_selection(path: Path, shop: str) -> str | None:
-    """The model name saved for ``shop``, or None."""
+def read_selection(path: Path, shop: str) -> ModelChoice | None:
+    """The choice saved for ``shop``, or None (no file, no entry, or an unknown model)."""
     if not path.exists():
         return None
     try:
         entry = json.loads(path.read_text("utf-8")).get(shop)
     except (json.JSONDecodeError, AttributeError):
         return None
-    name = entry.get("model") if isinstance(entry, dict) else None
-    return name if name in TRANSACTION_MODELS else None
+    if not isinstance(entry, dict) or entry.get("model") not in TRANSACTION_MODELS:
+        return None
+    scores = entry.get("holdout_log_likelihood") or {}
+    return ModelChoice(str(entry["model"]), f"saved by {entry.get('source', 'clientlens validate')} "
+                       f"({entry.get('saved_at', '?')}) in {path}", entry.get("calibration_end"),
+                       entry.get("holdout_end"), {str(k): float(v) for k, v in scores.items()})
+
+
+def load_selection(path: Path, shop: str) -> str | None:
+    """The model name saved for ``shop``, or None."""
+    choice = read_selection(path, shop)
+    return None if choice is None else choice.name
