@@ -21,14 +21,18 @@ def _as_of(value: str | None) -> date:
 
 
 def generate(
-    customers: Annotated[int, typer.Option("--customers", min=1, help="Number of customers to generate.")] = 5000,
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the files into (created if needed).")] = ...,  # type: ignore[assignment]
+    customers: Annotated[int, typer.Option("--customers", min=1,
+                                           help="Number of customers to generate.")] = 5000,
+    out: Annotated[Path, typer.Option(  # required: "..." is Typer's "no default"
+        "--out", help="Folder to write the files into (created if needed).")] = ...,  # type: ignore[assignment]
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same files.")] = 0,
     format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Last day of the history (YYYY-MM-DD).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of",
+                                              help="Last day of the history (YYYY-MM-DD).")] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1,
                                             help="Customers per chunk when streaming Parquet.")] = 100_000,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes generating Parquet chunks.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", min=1,
+                                         help="Processes generating Parquet chunks.")] = 1,
 ) -> None:
     """Generate the documented sample shop: customers, orders, order lines, products,
     interactions, feedback, and the ground truth of each customer's archetypes (truth file)."""
@@ -51,10 +55,12 @@ def generate(
             paths = generate_to_parquet(customers, out, chunk_size=chunk_size, seed=seed, as_of=end,
                                         progress=advance, workers=workers)
         else:
-            paths = write_shop(generate_shop(customers, seed=seed, as_of=end, progress=advance), out, format="csv")
+            shop = generate_shop(customers, seed=seed, as_of=end, progress=advance)
+            paths = write_shop(shop, out, format="csv")
     for name, path in paths.items():
         console.print(f"{name:13} {path}")
-    console.print(f"sample shop of {customers:,} customers (seed {seed}, as of {end.isoformat()}) written to {out}")
+    console.print(f"sample shop of {customers:,} customers (seed {seed}, as of {end.isoformat()}) "
+                  f"written to {out}")
 
 
 def register(app: typer.Typer) -> None:

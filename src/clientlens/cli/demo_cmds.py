@@ -75,7 +75,8 @@ def _import_shops(engine: Engine, settings: Settings, steps: _Steps, *, customer
         files = write_shop(shop, Path(tmp), format="csv")
         for entity in ("products", "customers", "orders", "order-lines", "interactions", "feedback"):
             path = files[entity.replace("-", "_")]
-            report[f"{SAMPLE_SHOP}:{entity}"] = import_file(engine, SAMPLE_SHOP, entity, path, settings=settings)
+            report[f"{SAMPLE_SHOP}:{entity}"] = import_file(engine, SAMPLE_SHOP, entity, path,
+                                                            settings=settings)
     return report
 
 
@@ -92,7 +93,8 @@ def _analyse_shops(engine: Engine, settings: Settings, steps: _Steps) -> dict[st
             snap = run_analysis(load_store_frames(engine, name, settings), shop=name, settings=settings)
             save_snapshot(engine, snap)
             report[f"analysis:{name}"] = snap.as_of
-    with steps.step("build the service inbox (SLAs use the labels and scores)"), session_scope(engine) as session:
+    with steps.step("build the service inbox (SLAs use the labels and scores)"), \
+            session_scope(engine) as session:
         report["inbox"] = sync_conversations(session, SAMPLE_SHOP, settings)
     return report
 

@@ -20,7 +20,10 @@ def init(ctx: typer.Context) -> None:
     actx = app_context(ctx)
     before = schema_version(actx.engine)
     upgrade(actx.engine)
-    state = "created" if before is None else ("already current" if before == head_version() else f"upgraded from {before}")
+    if before is None:
+        state = "created"
+    else:
+        state = "already current" if before == head_version() else f"upgraded from {before}"
     console.print(f"store {mask_url(actx.db_url)}: {state} (schema {head_version()})")
 
 
@@ -32,7 +35,8 @@ def status(ctx: typer.Context, format: TableOrJson = "table") -> None:
     if format == "json":
         typer.echo(json.dumps(doc, indent=2))
         return
-    console.print(f"store: {doc['store']}  schema: {doc['schema_version'] or 'not initialised (run clientlens init)'}")
+    schema = doc["schema_version"] or "not initialised (run clientlens init)"
+    console.print(f"store: {doc['store']}  schema: {schema}")
     console.print(_shops_table(doc["shops"]))
 
 
@@ -41,7 +45,8 @@ def _shops_table(shops: dict[str, Any]) -> Table:
                   "last order", "last analysis")
     for name, s in shops.items():
         la = s["last_analysis"]
-        table.add_row(name, *(f"{s[k]:,}" for k in COUNTED), s["last_order"] or "-", la["as_of"] if la else "-")
+        table.add_row(name, *(f"{s[k]:,}" for k in COUNTED), s["last_order"] or "-",
+                      la["as_of"] if la else "-")
     return table
 
 
