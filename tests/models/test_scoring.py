@@ -30,9 +30,12 @@ def test_scores_every_purchasing_customer(settings) -> None:  # type: ignore[no-
     assert one_time["p_alive"] == 1.0 and one_time["clv"] > 0
     assert (scores["expected_purchases_365d"] >= scores["expected_purchases_90d"]).all()
     assert scores[["p_alive", "expected_purchases_90d", "clv"]].notna().all().all()
-    # NaT exactly where P(alive) <= 1/2 makes the median time to the next purchase infinite
-    assert scores.loc[scores["p_alive"] <= 0.5, "expected_next_order"].isna().all()
-    assert (scores["expected_next_order"].dropna() > pd.Timestamp("1997-09-30")).all()
+    # the median time to the next purchase given alive; NaT where it is beyond next_order_max_days
+    nxt = scores["expected_next_order"].dropna()
+    assert (nxt > pd.Timestamp("1997-09-30")).all()
+    assert (nxt <= pd.Timestamp("1997-09-30") + pd.Timedelta(days=730)).all()
+    assert 0.2 < len(nxt) / len(scores) < 1.0
+    assert scores.loc[scores["p_alive"] < 0.5, "expected_next_order"].notna().any()
     assert scores["next_products"].map(json.loads).map(len).eq(0).all()
 
 
@@ -87,7 +90,12 @@ def test_next_order_and_days_between_orders() -> None:
     bg.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
     nxt = expected_next_order(bg, s, "2024-01-01")
     assert nxt.iloc[0] > pd.Timestamp("2024-01-01") and nxt.iloc[0] < pd.Timestamp("2024-04-01")
-    assert pd.isna(nxt.iloc[2])  # long silent after three purchases: P(alive) < 1/2
+    assert pd.isna(expected_next_order(bg, s, "2024-01-01", given_alive=False).iloc[2])  # P(alive) < 1/2
+    assert nxt.iloc[2] > nxt.iloc[0]  # given alive, its rate (three purchases in 40 weeks) is lower
     tau = bg.median_time_to_next_purchase(s.iloc[[0]])[0]
     assert bg.prob_purchases(0, tau, s.iloc[[0]])[0] == pytest.approx(0.5, abs=1e-5)
+    # given alive, BG/NBD's next purchase time is exponential with a gamma rate: closed-form median
+    alive_tau = bg.median_time_to_next_purchase(s, given_alive=True)
+    r, alpha = 0.243 + s["frequency"], 4.414 + s["T"]
+    np.testing.assert_allclose(alive_tau, alpha * (2 ** (1 / r) - 1), rtol=1e-5)
     np.testing.assert_allclose(average_days_between_orders(s), [35.0, np.nan, 7 / 3], equal_nan=True)

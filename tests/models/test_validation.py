@@ -46,6 +46,20 @@ def test_reports_and_best_model(result) -> None:  # type: ignore[no-untyped-def]
     assert list(by.index)[-1] == "7+"
 
 
+def test_next_order_dates_against_the_simple_rules(result) -> None:  # type: ignore[no-untyped-def]
+    nxt = result.next_order.set_index("method")
+    assert set(nxt.index) == {"bg_nbd", "pareto_nbd", "mbg_nbd", "last_purchase_mean_gap",
+                              "last_purchase_mean_gap_clipped", "cutoff_median_gap"}
+    assert (nxt["customers"] == nxt["customers"].iloc[0]).all() and nxt["customers"].iloc[0] > 500
+    assert nxt.loc["cutoff_median_gap", "coverage"] == 1.0
+    # clipping the simple rule to after the cut-off only helps it
+    assert nxt.loc["last_purchase_mean_gap_clipped", "median_abs_error_days"] <= nxt.loc[
+        "last_purchase_mean_gap", "median_abs_error_days"]
+    # the models' given-alive medians beat the unclipped simple rule
+    assert (nxt.loc[["bg_nbd", "pareto_nbd"], "median_abs_error_days"]
+            < nxt.loc["last_purchase_mean_gap", "median_abs_error_days"]).all()
+
+
 def test_tracking_curve_follows_the_actual_one(result) -> None:  # type: ignore[no-untyped-def]
     tr = result.tracking
     assert tr["actual"].is_monotonic_increasing and tr["bg_nbd"].is_monotonic_increasing
@@ -147,7 +161,8 @@ def test_validate_and_analyze_choose_the_same_model(tmp_path: Path, monkeypatch:
     scores = score_customers(orders, None, as_of="1997-09-30", settings=settings, shop="cdnow")
     assert set(scores["model"]) == {chosen}
     assert scores.attrs["models"]["choice"]["source"].startswith("saved by clientlens validate")
-    # a shop without a saved choice: analyze validates on the same automatic split and saves it
+    # a shop without a saved choice: analyze validates on the same automatic split (and writes nothing)
     other = score_customers(orders, None, as_of="1997-09-30", settings=settings, shop="other")
     assert set(other["model"]) == {chosen}
-    assert load_selection(tmp_path / "clientlens.models.json", "other") == chosen
+    assert other.attrs["models"]["choice"]["source"] == "validation on the automatic split"
+    assert load_selection(tmp_path / "clientlens.models.json", "other") is None

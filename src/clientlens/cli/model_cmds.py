@@ -76,6 +76,13 @@ def print_validation(result: Any) -> None:
         freq.add_row(str(row["frequency"]), f"{int(row['customers']):,}", f"{row['actual']:.3f}",
                      *[f"{row[r.name]:.3f}" for r in result.reports])
     console.print(freq)
+    if result.next_order is not None:
+        nxt = Table("method", "customers", "coverage", "median |error| days", "mean |error| days",
+                    title="next order date of the customers who bought in the holdout")
+        for _, row in result.next_order.iterrows():
+            nxt.add_row(str(row["method"]), f"{int(row['customers']):,}", f"{row['coverage']:.1%}",
+                        f"{row['median_abs_error_days']:.0f}", f"{row['mean_abs_error_days']:.0f}")
+        console.print(nxt)
 
 
 def validate(

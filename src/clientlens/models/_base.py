@@ -208,36 +208,42 @@ class TransactionModel(BaseModel):
         raise NotImplementedError
 
     @compressed
-    def median_time_to_next_purchase(self, summary: Any, *, max_time: float | None = None,
-                                     tol: float = 1e-6) -> np.ndarray:
+    def median_time_to_next_purchase(self, summary: Any, *, given_alive: bool = False,
+                                     max_time: float | None = None, tol: float = 1e-6) -> np.ndarray:
         """Median of the conditional time to the next purchase, in the summary's time unit.
 
-        Solves P(no purchase in (T, T + tau] | history) = 1/2 by vectorised bisection. As tau grows
-        that probability falls to 1 - P(alive), so the median is infinite (``inf``) where
-        P(alive) <= 1/2.
+        ``given_alive=False``: solves P(no purchase in (T, T + tau] | history) = 1/2; that probability
+        falls to 1 - P(alive), so the median is infinite (``inf``) where P(alive) <= 1/2.
+        ``given_alive=True``: the same for a customer known to be alive at T,
+        P0_alive(tau) = (P0(tau) - (1 - P(alive))) / P(alive) (report it with P(alive)); infinite
+        where even an alive customer may never buy again with probability >= 1/2 (Pareto/NBD).
         """
         self._check_fitted()
         _, _, T = frt_arrays(summary)
         alive = self.p_alive(summary)
         out = np.full(len(T), np.inf)
-        finite = alive > 0.5
+        finite = alive > (1e-12 if given_alive else 0.5)
         if not finite.any():
             return out
         sub = _take_rows(summary, np.flatnonzero(finite))
+        pa = alive[finite]
+
+        def p0(t: np.ndarray) -> np.ndarray:
+            raw = self.prob_purchases(0, t, sub)
+            return (raw - (1 - pa)) / pa if given_alive else raw
+
         hi = np.full(int(finite.sum()), max(float(T.max()), 1.0))
         limit = max_time if max_time is not None else 1e6 * max(float(T.max()), 1.0)
         for _ in range(60):  # grow the bracket until P0(hi) < 1/2
-            p0 = self.prob_purchases(0, hi, sub)
-            grow = p0 > 0.5
+            grow = p0(hi) > 0.5
             if not grow.any() or hi.max() >= limit:
                 break
             hi = np.where(grow, hi * 4, hi)
-        unbracketed = self.prob_purchases(0, hi, sub) > 0.5  # P0 never fell to 1/2 within the limit
+        unbracketed = p0(hi) > 0.5  # P0 never fell to 1/2 within the limit
         lo = np.zeros_like(hi)
         for _ in range(200):
             mid = (lo + hi) / 2
-            p0 = self.prob_purchases(0, mid, sub)
-            above = p0 > 0.5
+            above = p0(mid) > 0.5
             lo = np.where(above, mid, lo)
             hi = np.where(above, hi, mid)
             if np.max(hi - lo) < tol * max(1.0, float(np.max(hi))):

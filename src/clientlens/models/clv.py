@@ -22,7 +22,7 @@ DAYS_PER_MONTH = UNIT_DAYS["M"]
 
 class _Transactions(Protocol):
     def expected_purchases(self, t: Any, summary: Any) -> np.ndarray: ...
-    def median_time_to_next_purchase(self, summary: Any) -> np.ndarray: ...
+    def median_time_to_next_purchase(self, summary: Any, *, given_alive: bool = False) -> np.ndarray: ...
 
 
 class _Spend(Protocol):
@@ -56,13 +56,15 @@ def clv(transaction_model: _Transactions, spend_model: _Spend, summary: Any, *, 
 
 
 def expected_next_order(transaction_model: _Transactions, summary: Any, as_of: Any, *,
-                        time_unit: str = "W") -> pd.Series:
-    """Expected next order date per customer: ``as_of`` plus the median conditional time to the next
-    purchase (whole days); NaT where P(alive) <= 1/2 makes that median infinite."""
-    tau = transaction_model.median_time_to_next_purchase(summary)
+                        time_unit: str = "W", given_alive: bool = True,
+                        max_days: float | None = None) -> pd.Series:
+    """Expected next order date per customer: ``as_of`` plus the median of the conditional time to
+    the next purchase (whole days), by default given that the customer is alive (to be read with
+    P(alive)); NaT where that median is infinite or more than ``max_days`` away."""
+    tau = transaction_model.median_time_to_next_purchase(summary, given_alive=given_alive)
     days = tau * unit_days(time_unit)
     base = pd.Timestamp(as_of).normalize()
-    finite = np.isfinite(days) & (days < 365.25 * 200)
+    finite = np.isfinite(days) & (days < (max_days if max_days is not None else 365.25 * 200))
     out = pd.Series(pd.NaT, index=range(len(days)), dtype="datetime64[ns]")
     if finite.any():
         out[finite] = base + pd.to_timedelta(np.ceil(days[finite]), unit="D")

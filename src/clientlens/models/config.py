@@ -27,6 +27,7 @@ class ModelSettings(BaseModel):
     max_holdout_days: int = 365
     min_holdout_days: int = 28
     min_calibration_days: int = 56
+    next_order_max_days: int = 730
     short_horizon_days: int = 90
     long_horizon_days: int = 365
     clv_horizon_months: int = 12

@@ -54,13 +54,11 @@ def _mean_order_value(orders: pd.DataFrame, ids: pd.Index) -> np.ndarray:
     return mean.reindex(ids.astype(str)).to_numpy(dtype=float)
 
 
-def _selection(settings: Any, cfg: ModelSettings) -> tuple[Any, bool]:
-    """(selection file, whether analyze may save its automatic choice there: next to a SQLite store)."""
+def _selection(settings: Any, cfg: ModelSettings) -> Any:
+    """The selection file that ``clientlens validate`` writes for the settings' store."""
     from clientlens.models.validation import selection_path
 
-    url = getattr(getattr(settings, "store", None), "url", None)
-    beside_store = bool(url) and str(url).startswith("sqlite:///") and ":memory:" not in str(url)
-    return selection_path(url, cfg.selection_file), beside_store
+    return selection_path(getattr(getattr(settings, "store", None), "url", None), cfg.selection_file)
 
 
 def choose_transaction_model(orders: pd.DataFrame, *, as_of: Any, settings: Any, model: str | None = None,
@@ -76,9 +74,10 @@ def choose_transaction_model(orders: pd.DataFrame, *, as_of: Any, settings: Any,
             raise ModelError(f"unknown transaction model {name!r}; use one of best, {', '.join(TRANSACTION_MODELS)}")
         return ModelChoice(name, "configured" if model is None else "requested")
     time_unit = getattr(getattr(settings, "features", None), "time_unit", "W")
-    path, may_save = _selection(settings, cfg)
-    return choose_model(orders, as_of=as_of, settings=cfg, time_unit=time_unit, selection=path,
-                        shop=shop or "default", save=may_save)
+    # analyze reads the saved choice but never writes one (no file appears beside a store or in
+    # the current folder as a side effect of an analysis); its automatic choice is deterministic.
+    return choose_model(orders, as_of=as_of, settings=cfg, time_unit=time_unit,
+                        selection=_selection(settings, cfg), shop=shop or "default", save=False)
 
 
 def score_customers(transactions: Any, order_lines: Any, *, as_of: Any, settings: Any,
@@ -158,7 +157,8 @@ def _fill_transaction_scores(out: pd.DataFrame, tm: TransactionModel, summary: p
     out["p_alive"] = alive
     out["expected_purchases_90d"] = short
     out["expected_purchases_365d"] = long
-    out["expected_next_order"] = expected_next_order(tm, summary, as_of, time_unit=time_unit).to_numpy()
+    out["expected_next_order"] = expected_next_order(tm, summary, as_of, time_unit=time_unit, given_alive=True,
+                                                     max_days=cfg.next_order_max_days).to_numpy()
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     spend_model: Any = None
     if len(repeat) >= cfg.min_repeat_buyers:

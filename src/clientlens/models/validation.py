@@ -80,6 +80,7 @@ class ValidationResult:
     best: str
     meta: dict[str, Any] = field(default_factory=dict)
     baselines: list[ModelReport] = field(default_factory=list)
+    next_order: pd.DataFrame | None = None
 
     def table(self) -> pd.DataFrame:
         """One row per model, then the baselines: holdout log-likelihood, totals, MAE, RMSE, spend."""
@@ -200,8 +201,12 @@ def validate_models(orders: Any, *, calibration_end: Any, holdout_end: Any = Non
                                              **{n: (n, "mean") for n in fitted}).reset_index()
     by_freq["frequency"] = [f"{int(f)}+" if f == MAX_FREQUENCY_ROW else str(int(f)) for f in by_freq["frequency"]]
     tracking = _tracking(frame, summary, cal, end, time_unit, {n: m for n, (m, _) in fitted.items()})
+    from clientlens.models.next_order import next_order_table
+
+    next_order = next_order_table(frame, summary, {n: m for n, (m, _) in fitted.items()}, calibration_end=cal,
+                                  holdout_end=end, time_unit=time_unit, max_days=cfg.next_order_max_days)
     return ValidationResult(str(cal.date()), str(end.date()), time_unit, len(summary), reports, by_freq, tracking,
-                            best, {"spend_model": spend_model}, baselines)
+                            best, {"spend_model": spend_model}, baselines, next_order)
 
 
 def auto_split(orders: Any, as_of: Any, cfg: ModelSettings) -> tuple[str, str] | None:
