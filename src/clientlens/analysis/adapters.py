@@ -11,10 +11,10 @@ from typing import Any
 
 import ibis.expr.types as ir
 import pandas as pd
-import pyarrow as pa
 
 from clientlens.config import Settings
-from clientlens.errors import ClientlensError, EngineError
+from clientlens.errors import ClientlensError, EngineError, ModelError
+from clientlens.models._data import as_pandas
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +22,10 @@ def to_pandas(result: Any, engine: Any) -> pd.DataFrame:
     """An Ibis expression (run on ``engine``), Arrow table or pandas frame as pandas."""
     if isinstance(result, ir.Table):
         return engine.to_pandas(result)  # type: ignore[no-any-return]
-    if isinstance(result, pa.Table):
-        return result.to_pandas()
-    if isinstance(result, pd.DataFrame):
-        return result
-    if hasattr(result, "to_pandas"):
-        return result.to_pandas()  # type: ignore[no-any-return]
-    raise EngineError(f"the feature table came back as {type(result).__name__}, not a table")
+    try:
+        return as_pandas(result)  # the models' one conversion of pandas, Polars or Arrow
+    except ModelError as exc:
+        raise EngineError(f"the feature table came back as {type(result).__name__}, not a table") from exc
 
 
 def feature_frame(engine: Any, tables: dict[str, ir.Table], *, as_of: date, home_country: str | None,

@@ -141,6 +141,24 @@ def sync_conversations(session: Session, shop_name: str, settings: Settings,
     return SyncResult(created, updated, len(new))
 
 
+def reprioritise(session: Session, shop_name: str, settings: Settings, now: datetime | None = None) -> int:
+    """Re-apply the SLA targets and priorities of the shop's open conversations from its current snapshot
+    (run after an analysis: a customer who became a champion is answered sooner). Returns how many."""
+    now = now or utcnow()
+    care = care_settings(settings)
+    shop = get_shop(session, shop_name)
+    rows = session.execute(select(Conversation, m.Customer.external_id)
+                           .join(m.Customer, m.Customer.id == Conversation.customer_id)
+                           .where(Conversation.shop_id == shop.id, Conversation.status.in_(OPEN_STATUSES))).all()
+    if not rows:
+        return 0
+    facts = latest_facts(session, shop.id, sorted({ext for _, ext in rows}))
+    for conv, ext in rows:
+        _refresh(session, conv, ext, facts, settings, shop_name, care, now)
+    session.flush()
+    return len(rows)
+
+
 def get_conversation(session: Session, shop_name: str, conversation_id: int) -> Conversation:
     """A conversation of the shop (NotFoundError otherwise)."""
     shop = get_shop(session, shop_name)

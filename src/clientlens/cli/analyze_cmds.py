@@ -193,6 +193,7 @@ def _analyze_store(eng: Any, actx: Any, *, shop: str, as_of: date | None, settin
     from clientlens.analysis.pipeline import STEPS, run_analysis
     from clientlens.analysis.store_io import save_snapshot
     from clientlens.features.store_reader import load_store_frames
+    from clientlens.service.imports import after_analysis
 
     sa_engine = actx.ready_engine()
     frames = load_store_frames(sa_engine, shop, settings)
@@ -202,6 +203,7 @@ def _analyze_store(eng: Any, actx: Any, *, shop: str, as_of: date | None, settin
         _describe_engine(snap, eng)
         on_step("saving the snapshot")
         save_snapshot(sa_engine, snap)
+        after_analysis(sa_engine, settings, shop)  # open conversations get the new SLA targets
     _report(snap)
     console.print(f"snapshot of shop {escape(repr(shop))} as of {snap.as_of.isoformat()} saved to the store")
     return False
@@ -253,26 +255,94 @@ def customer(
     as_of: str = AsOfSnapshotOption,
     format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
-    """Every label of one customer, with its evidence."""
+    """One customer: loyalty, predictions and CLV rank, every label with its evidence, the latest events.
+
+    The same read model as the API's and the web app's customer 360 (``service.customer360``); with
+    ``--as-of`` the labels are those of that snapshot.
+    """
+    from clientlens.errors import NotFoundError
+    from clientlens.service.config import web_settings
+    from clientlens.service.customer360 import customer_360
+    from clientlens.store.db import session_scope
+    from clientlens.store.repository import get_shop
+
+    _check_format(format, ("table", "json"))
+    actx = app_context(ctx)
+    doc = None
+    with session_scope(actx.engine) as session:
+        try:
+            doc = customer_360(session, actx.settings, web_settings(actx.settings), get_shop(session, shop),
+                               customer_id)
+        except NotFoundError:  # a snapshot saved from files mode has labels of customers the store lacks
+            if not _snapshot_has(actx.engine, shop):
+                raise
+    labels, found = _customer_labels(actx.engine, shop, customer_id, as_of, doc)
+    if format == "json":
+        body = doc.model_dump(mode="json") if doc is not None else {}
+        body.update({"customer_id": doc.profile["customer_id"] if doc is not None else customer_id, "shop": shop,
+                     "as_of": found.isoformat() if found else None, "labels": labels})
+        typer.echo(json.dumps(body, indent=2, ensure_ascii=False))
+        return
+    _print_customer(doc, customer_id, labels, found)
+
+
+def _snapshot_has(engine: Any, shop: str) -> bool:
+    from clientlens.analysis.store_io import list_snapshots
+
+    try:
+        return bool(list_snapshots(engine, shop))
+    except Exception:  # no such shop
+        return False
+
+
+def _customer_labels(engine: Any, shop: str, customer_id: str, as_of: str | None,
+                     doc: Any) -> tuple[list[dict[str, Any]], date | None]:
+    """The labels to show: those of the snapshot of ``--as-of``, else of the current snapshot."""
     from clientlens.analysis.store_io import load_labels
     from clientlens.errors import NotFoundError
 
-    _check_format(format, ("table", "json"))
-    found, labels = load_labels(app_context(ctx).engine, shop, _date(as_of, "--as-of"), customer_id=customer_id)
-    if labels.empty:
-        raise NotFoundError(f"customer {customer_id!r} is not in the snapshot of shop {shop!r} "
-                            f"as of {found.isoformat()}")
-    if format == "json":
-        doc = {"customer_id": customer_id, "shop": shop, "as_of": found.isoformat(),
-               "labels": [{"taxonomy": r.taxonomy, "label": r.label, "rule_id": r.rule_id,
-                           "figures": json.loads(r.figures), "text": r.text}
-                          for r in labels.itertuples(index=False)]}
-        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    ext = doc.profile["customer_id"] if doc is not None else customer_id
+    try:
+        found, frame = load_labels(engine, shop, _date(as_of, "--as-of") if as_of else None, customer_id=ext)
+    except NotFoundError:
+        if doc is not None and not as_of:  # a profile of a shop not analysed yet
+            return [], None
+        raise
+    if frame.empty and doc is None:
+        raise NotFoundError(f"customer {customer_id!r} is not in the snapshot of shop {shop!r} as of {found.isoformat()}")
+    return [{"taxonomy": r.taxonomy, "label": r.label, "rule_id": r.rule_id, "figures": json.loads(r.figures),
+             "text": r.text} for r in frame.itertuples(index=False)], found
+
+
+def _print_customer(doc: Any, customer_id: str, labels: list[dict[str, Any]], found: date | None) -> None:
+    from clientlens.money import format_money
+
+    table = Table("taxonomy", "label", "why", title=f"labels (as of {found.isoformat()})" if found else "labels")
+    for lab in labels:
+        table.add_row(lab["taxonomy"], lab["label"], escape(lab["text"] or ""))
+    if doc is None:  # labels of a snapshot only: no profile in the store
+        table.title = f"customer {escape(customer_id)} (as of {found.isoformat()})" if found else table.title
+        console.print(table)
         return
-    table = Table("taxonomy", "label", "why", title=f"customer {customer_id} (as of {found.isoformat()})")
-    for r in labels.itertuples(index=False):
-        table.add_row(r.taxonomy, r.label, r.text)
+    profile, loyalty, pred = doc.profile, doc.loyalty, doc.prediction
+    title = f"customer {profile['customer_id']}" + (f" · {profile['name']}" if profile.get("name") else "")
+    summary = Table(show_header=False, title=escape(title))
+    if loyalty is not None:
+        summary.add_row("loyalty", f"{loyalty.tier or '-'} · {loyalty.points:,} points · {loyalty.orders} orders · "
+                                   f"{format_money(loyalty.spend, loyalty.currency)} spent")
+    if pred is not None:
+        clv = format_money(pred.clv, doc.currency) if pred.clv is not None and doc.currency else "-"
+        rank = f" (higher than {1 - doc.clv_rank_share:.0%} of customers)" if doc.clv_rank_share is not None else ""
+        summary.add_row("prediction", f"P(alive) {pred.p_alive if pred.p_alive is not None else float('nan'):.2f} · "
+                                      f"CLV {clv}{rank}")
+    if doc.next_best_action is not None:
+        summary.add_row("next best action", escape(f"{doc.next_best_action.action}: {doc.next_best_action.reason}"))
+    console.print(summary)
     console.print(table)
+    events = Table("when", "what", title="latest events")
+    for e in doc.timeline[:10]:
+        events.add_row(e.at.strftime("%Y-%m-%d %H:%M"), escape(e.summary))
+    console.print(events)
 
 
 def export(

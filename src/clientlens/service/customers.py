@@ -384,16 +384,23 @@ def shop_orders(session: Session, shop: m.Shop, *, limit: int, offset: int, sinc
     return s.OrderPage(data=[order_read(o, ext) for o, ext in rows], count=count)
 
 
+def _entity_page(session: Session, entity: Any, where: list[Any], order: tuple[Any, ...], offset: int,
+                 limit: int) -> tuple[int, list[Any]]:
+    """(how many rows of ``entity`` match ``where``, one page of (row, customer external id) in ``order``)."""
+    count = session.scalar(select(func.count()).select_from(entity).where(*where)) or 0
+    rows = session.execute(select(entity, m.Customer.external_id)
+                           .join(m.Customer, m.Customer.id == entity.customer_id).where(*where)
+                           .order_by(*order).offset(offset).limit(limit)).all()
+    return count, list(rows)
+
+
 def shop_interactions(session: Session, shop: m.Shop, *, limit: int, offset: int,
                       customer_id: str | None = None) -> s.Page[s.InteractionRead]:
     where: list[Any] = [m.Interaction.shop_id == shop.id]
     if customer_id:
         where.append(m.Interaction.customer_id == get_customer(session, shop.id, customer_id).id)
-    count = session.scalar(select(func.count()).select_from(m.Interaction).where(*where)) or 0
-    rows = session.execute(select(m.Interaction, m.Customer.external_id)
-                           .join(m.Customer, m.Customer.id == m.Interaction.customer_id).where(*where)
-                           .order_by(m.Interaction.occurred_at.desc(), m.Interaction.id.desc())
-                           .offset(offset).limit(limit)).all()
+    count, rows = _entity_page(session, m.Interaction, where,
+                               (m.Interaction.occurred_at.desc(), m.Interaction.id.desc()), offset, limit)
     return s.InteractionPage(data=[interaction_read(i, ext) for i, ext in rows], count=count)
 
 
@@ -404,11 +411,8 @@ def shop_feedback(session: Session, shop: m.Shop, *, limit: int, offset: int, ki
         where.append(m.Feedback.kind == kind)
     if customer_id:
         where.append(m.Feedback.customer_id == get_customer(session, shop.id, customer_id).id)
-    count = session.scalar(select(func.count()).select_from(m.Feedback).where(*where)) or 0
-    rows = session.execute(select(m.Feedback, m.Customer.external_id)
-                           .join(m.Customer, m.Customer.id == m.Feedback.customer_id).where(*where)
-                           .order_by(m.Feedback.submitted_at.desc(), m.Feedback.id.desc())
-                           .offset(offset).limit(limit)).all()
+    count, rows = _entity_page(session, m.Feedback, where, (m.Feedback.submitted_at.desc(), m.Feedback.id.desc()),
+                               offset, limit)
     return s.FeedbackPage(data=[feedback_read(fb, ext) for fb, ext in rows], count=count)
 
 

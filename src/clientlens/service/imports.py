@@ -1,4 +1,5 @@
-"""Imports: an uploaded file goes through ``clientlens.ingest.import_file`` (the same report as the CLI)."""
+"""Imports and analyses as every surface runs them: an uploaded or named file goes through
+``clientlens.ingest.import_file`` (the same report as the CLI), then the care layer is told what changed."""
 
 from __future__ import annotations
 
@@ -51,3 +52,13 @@ def after_import(engine: Engine, settings: Settings, shop: str, entity: str) -> 
 
     with session_scope(engine) as session:
         sync_conversations(session, shop, settings)
+
+
+def after_analysis(engine: Engine, settings: Settings, shop: str) -> int:
+    """What a new snapshot changes in the care layer: open conversations get the SLA targets and priorities
+    of the customers' new labels and scores (``care.inbox.reprioritise``). Returns how many."""
+    from clientlens.care.inbox import reprioritise
+    from clientlens.store.db import session_scope
+
+    with session_scope(engine) as session:
+        return reprioritise(session, shop, settings)
