@@ -25,6 +25,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
+from babel import Locale
+
 from clientlens.errors import ClientlensError, InputError
 
 __all__ = ["Money", "MissingRateError", "Rates", "UnknownCurrencyError", "exponent", "format_money",
@@ -88,9 +90,7 @@ def to_float(amount: Decimal | None) -> float | None:
 
 
 @lru_cache(maxsize=64)
-def _babel_locale(locale: str) -> object:
-    from babel import Locale
-
+def _babel_locale(locale: str) -> Locale:
     try:
         return Locale.parse(str(locale).replace("-", "_"))
     except Exception:  # an unknown or malformed language tag: English formatting

@@ -183,7 +183,7 @@ class SegmentRules(_Rules):
     rfm: RfmRules
     revenue_tier: RevenueTierRules
     cohorts: CohortRules
-    dashboard: DashboardRules = DashboardRules()
+    dashboard: DashboardRules
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SegmentRules:

@@ -43,7 +43,7 @@ def kpis(session: Session, shop: m.Shop) -> dict[str, Any]:
     revenue = figures.get("revenue")
     return {"as_of": snap.as_of if snap else None, "customers": figures.get("customers"),
             "active_customers": figures.get("active_customers"),
-            "revenue": None if revenue is None else to_float(quantize(revenue, currency)),
+            "revenue": None if revenue is None or not currency else to_float(quantize(revenue, str(currency))),
             "currency": currency, "top20_revenue_share": (pareto or {}).get("top20_revenue_share"),
             "average_clv": figures.get("average_clv"), "snapshot": snap.as_of if snap else None}
 
@@ -99,7 +99,7 @@ _CARE_FIGURES: dict[tuple[str, int, int, Any], dict[str, Any]] = {}
 def care_figures(session: Session, settings: Settings, shop: m.Shop, snap: CurrentSnapshot) -> dict[str, Any]:
     """NPS per month and first-response SLA attainment per channel as of the snapshot: computed once per
     snapshot and process (the inbox shows each conversation's live SLA state)."""
-    key = (str(session.get_bind().url), shop.id, snap.id, snap.created_at)
+    key = (str(getattr(session.get_bind(), "url", "")), shop.id, snap.id, snap.created_at)
     hit = _CARE_FIGURES.get(key)
     if hit is None:
         if len(_CARE_FIGURES) > 32:

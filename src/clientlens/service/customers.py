@@ -14,7 +14,7 @@ from sqlalchemy import String, and_, bindparam, func, literal_column, or_, selec
 from sqlalchemy.orm import Session
 
 from clientlens.errors import ConfigError
-from clientlens.money import to_float, to_major
+from clientlens.money import to_major
 from clientlens.service import schemas as s
 from clientlens.store import models as m
 from clientlens.store.repository import current_snapshot, current_snapshot_id, get_customer, get_shop
@@ -344,8 +344,8 @@ def prediction_read(row: Any, customer_id: str, as_of: date) -> s.PredictionRead
 
 def order_read(o: m.Order, ext: str) -> s.OrderRead:
     return s.OrderRead(order_id=o.external_id, customer_id=ext, ordered_at=o.ordered_at, channel=o.channel,
-                       currency=o.currency, total=to_float(to_major(o.total_minor or 0, o.currency)),
-                       discount_total=to_float(to_major(o.discount_minor or 0, o.currency)), status=o.status)
+                       currency=o.currency, total=float(to_major(o.total_minor or 0, o.currency)),
+                       discount_total=float(to_major(o.discount_minor or 0, o.currency)), status=o.status)
 
 
 def interaction_read(i: m.Interaction, ext: str) -> s.InteractionRead:

@@ -99,7 +99,7 @@ def current_snapshot(session: Session, shop_id: int) -> CurrentSnapshot | None:
                           .where(snaps.c.id == current_snapshot_id(shop_id))).first()
     found = None
     if row is not None:
-        key = (str(session.get_bind().url), int(row.id), row.created_at)
+        key = (str(getattr(session.get_bind(), "url", "")), int(row.id), row.created_at)
         run = _RUN_CACHE.get(key)
         if run is None:
             text_ = session.scalar(select(snaps.c.run).where(snaps.c.id == row.id))
