@@ -6,6 +6,10 @@ calibration period, purchase times in whole days (as a real log gives them), sum
 Each model is fitted by clientlens and by lifetimes in the same run; lifetimes' Pareto/NBD is run at
 the smallest size only and its time at the larger one extrapolated linearly (marked "~").
 
+Two further cases, each against lifetimes in the same run (the issue 14 goals):
+- BG/NBD fit on a base with T uniform over 26-78 weeks in whole days (``clientlens.models.simulate``),
+- scoring (P(alive), expected purchases over 90 and 365 days) on continuous, non-day times.
+
     .venv/bin/python bench/models_bench.py            # 100k and 1M customers
     .venv/bin/python bench/models_bench.py --quick    # 10k and 50k
 """
@@ -119,10 +123,47 @@ def main() -> None:
 
     t_clv, _ = timed(lambda: clv(bg, gg, s))
     print(f"CLV of {n:,} customers (12 monthly steps): {t_clv:.3f}s")
+    if not args.no_lifetimes:
+        goals(n)
     print("\n| customers | model | clientlens (s) | lifetimes (s) | speed-up |")
     print("|---:|---|---:|---:|---:|")
     for n_, name, t_o, t_l, ratio, _ in rows:
         print(f"| {n_:,} | {name} | {t_o:.3f} | {t_l} | {ratio:.0f}x |")
+
+
+def goals(n: int) -> None:
+    """The two ratios of issue 14, each measured against lifetimes in this run."""
+    import lifetimes
+
+    from clientlens.models.scoring import predict_scores
+    from clientlens.models.simulate import simulate_bg_nbd
+
+    days = simulate_bg_nbd(n, r=R, alpha=ALPHA, a=A, b=B, acquisition=(26.0, 78.0), calibration=78.0, holdout=0.0,
+                           whole_days=True, seed=11)
+    t_ours = min(timed(lambda: BetaGeo().fit(days))[0] for _ in range(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_lt, _ = timed(lambda: lifetimes.BetaGeoFitter().fit(days["frequency"], days["recency"], days["T"]))
+    print(f"\nBG/NBD fit, {n:,} customers, T uniform over 26-78 weeks in whole days "
+          f"({len(days[['frequency', 'recency', 'T']].drop_duplicates()):,} distinct histories): clientlens "
+          f"{t_ours:.3f}s, lifetimes {t_lt:.2f}s: {t_lt / t_ours:.1f}x (goal 50x)")
+    cont = simulate_bg_nbd(n, r=R, alpha=ALPHA, a=A, b=B, acquisition=(26.0, 78.0), calibration=78.0, holdout=0.0,
+                           seed=12)
+    bg = BetaGeo().fit(cont)
+    lt = lifetimes.BetaGeoFitter()
+    lt.params_ = pd.Series(bg.params_)
+    horizons = (90 / 7, 365 / 7)
+    t_ours = min(timed(lambda: predict_scores(bg, cont, horizons=horizons))[0] for _ in range(2))
+
+    def theirs() -> None:
+        f, r, T = cont["frequency"], cont["recency"], cont["T"]
+        lt.conditional_probability_alive(f, r, T)
+        for h in horizons:
+            lt.conditional_expected_number_of_purchases_up_to_time(h, f, r, T)
+
+    t_lt = min(timed(theirs)[0] for _ in range(2))
+    print(f"scoring {n:,} customers on continuous times (P(alive), expected purchases 90d, 365d): clientlens "
+          f"{t_ours:.3f}s, lifetimes {t_lt:.3f}s: {t_lt / t_ours:.2f}x (goal >= 1x)")
 
 
 if __name__ == "__main__":

@@ -160,3 +160,25 @@ def test_warm_start_of_large_bases_reaches_the_same_optimum(cdnow_summary: pd.Da
     warm = model().fit(cdnow_summary)
     assert warm.params_ == pytest.approx(direct.params_, rel=1e-5)
     assert warm.log_likelihood_ == pytest.approx(direct.log_likelihood_, abs=1e-6)
+
+
+@pytest.mark.parametrize("model", [BetaGeo, ModifiedBetaGeo, ParetoNBD])
+def test_log_likelihood_on_the_data_scale_and_design_order(model: type) -> None:
+    """The log-likelihood reported after a fit on rescaled times equals the likelihood evaluated on
+    the original times; the design is the same whatever the order of the customers."""
+    from clientlens.models.simulate import simulate_bg_nbd
+
+    s = simulate_bg_nbd(30_000, r=0.243, alpha=4.414, a=0.793, b=2.426, acquisition=(26.0, 78.0),
+                        calibration=78.0, holdout=0.0, whole_days=True, seed=5)
+    m = model().fit(s)
+    d = make_design(s["frequency"].to_numpy(), s["recency"].to_numpy(), s["T"].to_numpy(), np.ones(len(s)))
+    theta = np.log([m.params_[k] for k in model.param_names])
+    direct = -model._mean_nll(theta, d)[0] * len(s)
+    assert m.log_likelihood_ == pytest.approx(direct, rel=1e-10)
+    shuffled = s.sample(frac=1.0, random_state=1)
+    d2 = make_design(shuffled["frequency"].to_numpy(), shuffled["recency"].to_numpy(), shuffled["T"].to_numpy(),
+                     np.ones(len(s)))
+    np.testing.assert_array_equal(d.x, d2.x)
+    np.testing.assert_array_equal(d.T, d2.T)
+    np.testing.assert_array_equal(d.w, d2.w)
+    assert model().fit(shuffled).params_ == m.params_

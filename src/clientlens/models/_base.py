@@ -17,12 +17,24 @@ import pandas as pd
 
 from clientlens.errors import ModelError, NotFittedError
 from clientlens.models._data import Design, compress_rows, frt_arrays, make_design, weights_array
-from clientlens.models._optim import ValueAndGrad, minimise, newton_refine, penalised, standard_errors
+from clientlens.models._optim import ValueAndGrad, finish, minimise, newton_refine, penalised, standard_errors
 
 #: Above this many distinct (x, t_x, T) rows, a fit first runs on times rounded to a coarse grid.
 COARSE_MIN_ROWS = 20_000
 #: Below this many rows, predictions are computed row by row (compression would not pay).
 COMPRESS_MIN_ROWS = 5000
+
+
+#: ``DataFrame.attrs`` key marking a summary whose rows are distinct histories (not compressed again).
+UNIQUE_ROWS = "clientlens_unique_rows"
+
+
+def unique_rows(x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> pd.DataFrame:
+    """A summary frame of distinct (or not worth compressing) histories, marked so that the
+    prediction methods do not compress it again."""
+    df = pd.DataFrame({"frequency": x, "recency": tx, "T": T})
+    df.attrs[UNIQUE_ROWS] = True
+    return df
 
 
 def compressed(method: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
@@ -37,14 +49,15 @@ def compressed(method: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> np.ndarray:
         *head, summary = args
         self._check_fitted()
+        if getattr(summary, "attrs", {}).get(UNIQUE_ROWS):  # already one row per history
+            return method(self, *head, summary, **kwargs)
         x, tx, T = frt_arrays(summary)
         if len(x) < COMPRESS_MIN_ROWS or any(np.ndim(a) > 0 for a in head):
             return method(self, *head, summary, **kwargs)
         xu, txu, Tu, inverse = compress_rows(x, tx, T)
         if len(xu) > 0.7 * len(x):
-            return method(self, *head, summary, **kwargs)
-        unique = pd.DataFrame({"frequency": xu, "recency": txu, "T": Tu})
-        return method(self, *head, unique, **kwargs)[inverse]
+            return method(self, *head, unique_rows(x, tx, T), **kwargs)
+        return method(self, *head, unique_rows(xu, txu, Tu), **kwargs)[inverse]
 
     return wrapper
 
@@ -161,20 +174,29 @@ class TransactionModel(BaseModel):
             cres = minimise(cvg, start, n_obs=n, what=type(self).__name__, gtol=1e-7)
             start = cres.params
         vg: ValueAndGrad = self._objective(ds, penalty, strength, n)
+        res = None
         if len(ds.x) > COARSE_MIN_ROWS and cres.hessian is not None:
-            start = np.exp(newton_refine(vg, np.log(start), cres.hessian, gtol=self._gtol))
-        res = minimise(vg, start, n_obs=n, what=type(self).__name__, gtol=self._gtol)
+            theta, f, g = newton_refine(vg, np.log(start), cres.hessian, gtol=self._gtol)
+            if np.isfinite(f) and np.max(np.abs(g)) <= self._gtol:  # converged: no BFGS run needed
+                res = finish(vg, theta, f, g, n_obs=n, forward=True)
+            start = np.exp(theta)
+        if res is None:
+            res = minimise(vg, start, n_obs=n, what=type(self).__name__, gtol=self._gtol)
         params = res.params.copy()
         factor = np.ones(len(params))
         for name in self.time_params:
             factor[self.param_names.index(name)] = 1.0 / scale
         params *= factor
-        mean_nll, _ = self._mean_nll(np.log(params), d)
+        if penalty == 0 and strength == 0:
+            # the likelihood of times multiplied by `scale` is that of the original times divided
+            # by scale^(purchases): one Jacobian factor per purchase time density
+            log_likelihood = -res.mean_nll * n + float(np.log(scale)) * float(np.sum(d.w * d.x))
+        else:
+            log_likelihood = -self._mean_nll(np.log(params), d)[0] * n
         se = standard_errors(res.params, res.log_param_cov) * factor
-        self._set_fit(params, -mean_nll * n, se, n)
-        _, g = vg(np.log(res.params))
+        self._set_fit(params, log_likelihood, se, n)
         self.fit_info_ = {"log_params": [float(v) for v in np.log(res.params)],
-                          "gradient": float(np.max(np.abs(g))), "hessian_ok": res.log_param_cov is not None,
+                          "gradient": res.gradient, "hessian_ok": res.log_param_cov is not None,
                           "iterations": res.iterations, "prior_strength": strength}
         return self
 

@@ -189,50 +189,83 @@ class Design:
                       Level(self.ltx.values * factor, self.ltx.ix), Level(self.lT.values * factor, self.lT.ix))
 
 
-def _factorize(values: FloatArray) -> tuple[np.ndarray, FloatArray]:
-    codes, uniques = pd.factorize(values, sort=True)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=float)
-
-
-def _row_keys(x: FloatArray, tx: FloatArray, T: FloatArray
-              ) -> tuple[np.ndarray, np.ndarray, tuple[FloatArray, FloatArray, FloatArray], tuple[int, int]]:
-    """(sorted distinct row keys, each row's distinct-row number, column levels, (n_tx, n_T) levels).
-
-    Each column is factorised on its own (few distinct values); the combined key is then made dense
-    with a counting pass when the key space is small (O(n)), or factorised otherwise."""
-    cx, ux = _factorize(x)
-    ct, ut = _factorize(tx)
-    cT, uT = _factorize(T)
-    nt, nT = len(ut), len(uT)
-    key = (cx * nt + ct) * nT + cT
-    space = len(ux) * nt * nT
-    if space <= max(4 * len(x), 1 << 22):
-        counts = np.bincount(key, minlength=space)
-        ukeys = np.flatnonzero(counts)
-        mapping = np.zeros(space, dtype=np.int64)
-        mapping[ukeys] = np.arange(len(ukeys))
-        inverse = mapping[key]
+def _factorize(values: FloatArray, sort: bool = True) -> tuple[np.ndarray, FloatArray]:
+    """Codes and distinct values (hash-based; with ``sort`` the few distinct values are sorted
+    afterwards and the codes renumbered, cheaper than pandas' sorting factorize)."""
+    bits = np.ascontiguousarray(values, dtype=float) + 0.0  # -0.0 -> 0.0: equal values, equal bits
+    if np.isfinite(bits).all():  # hashing the bit patterns is about twice as fast as hashing floats
+        codes, ubits = pd.factorize(bits.view(np.int64), sort=False)
+        uniques = np.asarray(ubits, dtype=np.int64).view(float)
     else:
-        codes, uk = pd.factorize(key, sort=True)
-        ukeys, inverse = np.asarray(uk, dtype=np.int64), codes.astype(np.int64)
-    return ukeys, inverse, (ux, ut, uT), (nt, nT)
+        codes, uniques = pd.factorize(values, sort=False)
+        uniques = np.asarray(uniques, dtype=float)
+    codes = codes.astype(np.int64)
+    if sort:
+        order = np.argsort(uniques, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        codes, uniques = rank[codes], uniques[order]
+    return codes, uniques
+
+
+#: Largest key space combined by marking a dense boolean array (one byte per key) instead of hashing;
+#: up to _DENSE_MAP keys, each row's code is then read from a dense map (4 more bytes per key),
+#: above by binary search in the distinct keys.
+_DENSE_KEYS = 1 << 26
+_DENSE_MAP = 1 << 24
+
+
+def _combine(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes of the pairs (a, b) in sorted (a, b) order, and the distinct pair keys a * nb + b."""
+    key = a * nb + b
+    space = (int(a.max()) + 1) * nb if len(a) else 0
+    if space <= _DENSE_KEYS:
+        seen = np.zeros(space, dtype=bool)
+        seen[key] = True
+        ukeys = np.flatnonzero(seen)
+        del seen
+        if space > _DENSE_MAP:
+            return np.searchsorted(ukeys, key).astype(np.int64), ukeys
+        mapping = np.zeros(space, dtype=np.int32)
+        mapping[ukeys] = np.arange(len(ukeys), dtype=np.int32)
+        return mapping[key].astype(np.int64), ukeys
+    codes, uk = pd.factorize(key, sort=False)
+    ukeys = np.asarray(uk, dtype=np.int64)
+    order = np.argsort(ukeys, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes.astype(np.int64)], ukeys[order]
+
+
+def _row_keys(x: FloatArray, tx: FloatArray, T: FloatArray, sort: bool = True
+              ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray], tuple[FloatArray, FloatArray, FloatArray]]:
+    """(each row's distinct-row number, the level positions (ix, it, iT) of every distinct row, the
+    column levels). Distinct rows are in sorted (x, t_x, T) order.
+
+    Each column is factorised on its own (few distinct values); (t_x, T) pairs and then (x, pair)
+    are made dense by marking an array of the key space (O(n)) when it is small enough, else by
+    hashing."""
+    cx, ux = _factorize(x, sort)
+    ct, ut = _factorize(tx, sort)
+    cT, uT = _factorize(T, sort)
+    nT = len(uT)
+    pair, upair = _combine(ct, cT, nT)  # (t_x, T) pairs first: t_x <= T keeps them few
+    inverse, ukeys = _combine(cx, pair, len(upair))
+    p = upair[ukeys % len(upair)]
+    return inverse, (ukeys // len(upair), p // nT, p % nT), (ux, ut, uT)
 
 
 def make_design(x: FloatArray, tx: FloatArray, T: FloatArray, w: FloatArray) -> Design:
     """Compress customers to unique (x, t_x, T) rows with summed weights (O(n)); the unique rows are
     in sorted order, so the design does not depend on the order of the customers."""
-    ukeys, inverse, (ux, ut, uT), (nt, nT) = _row_keys(x, tx, T)
-    wsum = np.bincount(inverse, weights=w, minlength=len(ukeys))
+    inverse, (ix, it, iT), (ux, ut, uT) = _row_keys(x, tx, T)
+    wsum = np.bincount(inverse, weights=w, minlength=len(ix))
     keep = wsum > 0
-    ukeys, wsum = ukeys[keep], wsum[keep]
-    iT = ukeys % nT
-    rest = ukeys // nT
-    it, ix = rest % nt, rest // nt
+    ix, it, iT, wsum = ix[keep], it[keep], iT[keep], wsum[keep]
     return Design(ux[ix], ut[it], uT[iT], wsum, Level(ux, ix), Level(ut, it), Level(uT, iT))
 
 
 def compress_rows(x: FloatArray, tx: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, np.ndarray]:
     """Unique (x, t_x, T) rows and, for every input row, the position of its unique row."""
-    ukeys, inverse, (ux, ut, uT), (nt, nT) = _row_keys(x, tx, T)
-    rest = ukeys // nT
-    return ux[rest // nt], ut[rest % nt], uT[ukeys % nT], inverse
+    inverse, (ix, it, iT), (ux, ut, uT) = _row_keys(x, tx, T, sort=False)
+    return ux[ix], ut[it], uT[iT], inverse

@@ -60,6 +60,7 @@ class FitResult:
     log_param_cov: np.ndarray | None
     iterations: int
     hessian: np.ndarray | None = None  # of the mean NLL in log-parameters
+    gradient: float = float("nan")  # largest absolute component at the optimum
 
 
 def minimise(vg: ValueAndGrad, start: np.ndarray, *, n_obs: float, gtol: float = 1e-9,
@@ -80,7 +81,6 @@ def minimise(vg: ValueAndGrad, start: np.ndarray, *, n_obs: float, gtol: float =
     res = minimize(safe, theta0, jac=True, method="BFGS", options={"maxiter": max_iter, "gtol": gtol})
     theta = res.x
     # Polish: one Newton step on the numeric Hessian when the gradient is not yet negligible.
-    cov = None
     f, g = vg(theta)
     H = hessian(vg, theta)
     if np.max(np.abs(g)) > 1e-9:
@@ -95,23 +95,36 @@ def minimise(vg: ValueAndGrad, start: np.ndarray, *, n_obs: float, gtol: float =
             pass
     if not np.isfinite(f):
         raise ModelError(f"{what}: the likelihood is not finite at the optimum; check the summary")
-    H_mean = H
-    H = H * n_obs
+    if np.max(np.abs(g)) > 1e-4:
+        log.warning("%s: optimiser stopped with gradient %.2g (%s)", what, float(np.max(np.abs(g))), res.message)
+    return _result(theta, f, g, H, n_obs, int(res.nit))
+
+
+def _result(theta: np.ndarray, f: float, g: np.ndarray, H: np.ndarray, n_obs: float, iterations: int) -> FitResult:
+    """The fit at ``theta`` with the covariance of the log-parameters from the mean-NLL Hessian ``H``."""
+    cov: np.ndarray | None
     try:
-        cov = np.linalg.inv(H)
+        cov = np.linalg.inv(H * n_obs)
         if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) < 0):
             cov = None
     except np.linalg.LinAlgError:
         cov = None
-    if np.max(np.abs(g)) > 1e-4:
-        log.warning("%s: optimiser stopped with gradient %.2g (%s)", what, float(np.max(np.abs(g))), res.message)
-    return FitResult(np.exp(theta), float(f), cov, int(res.nit), H_mean)
+    return FitResult(np.exp(theta), float(f), cov, iterations, H, float(np.max(np.abs(g))))
+
+
+def finish(vg: ValueAndGrad, theta: np.ndarray, f: float, g: np.ndarray, *, n_obs: float,
+           forward: bool = False) -> FitResult:
+    """The :class:`FitResult` at an optimum already reached (value ``f``, gradient ``g``): only the
+    Hessian is computed, by forward differences of the gradient when ``forward`` (half the cost)."""
+    H = hessian(vg, theta, g0=g if forward else None)
+    return _result(theta, f, g, H, n_obs, 0)
 
 
 def newton_refine(vg: ValueAndGrad, theta: np.ndarray, H: np.ndarray, *, gtol: float,
-                  max_iter: int = 30) -> np.ndarray:
+                  max_iter: int = 30) -> tuple[np.ndarray, float, np.ndarray]:
     """Newton iterations with a fixed Hessian ``H`` (from a nearby problem) and step halving:
-    from a warm start this reaches the optimum in a few gradient evaluations."""
+    from a warm start this reaches the optimum in a few gradient evaluations. Returns
+    (log-parameters, value, gradient) where it stopped."""
     f, g = vg(theta)
     for _ in range(max_iter):
         if not np.isfinite(f) or np.max(np.abs(g)) <= gtol:
@@ -130,17 +143,21 @@ def newton_refine(vg: ValueAndGrad, theta: np.ndarray, H: np.ndarray, *, gtol: f
         else:
             break
         theta, f, g = cand, fc, gc
-    return theta
+    return theta, f, g
 
 
-def hessian(vg: ValueAndGrad, theta: np.ndarray, step: float = 1e-5) -> np.ndarray:
-    """Symmetrised Hessian by central differences of the gradient."""
+def hessian(vg: ValueAndGrad, theta: np.ndarray, step: float = 1e-5, g0: np.ndarray | None = None) -> np.ndarray:
+    """Symmetrised Hessian by central differences of the gradient (forward differences from the
+    gradient ``g0`` at ``theta`` when given)."""
     k = len(theta)
     H = np.empty((k, k))
     for i in range(k):
         e = np.zeros(k)
         e[i] = step
-        H[i] = (vg(theta + e)[1] - vg(theta - e)[1]) / (2 * step)
+        if g0 is None:
+            H[i] = (vg(theta + e)[1] - vg(theta - e)[1]) / (2 * step)
+        else:
+            H[i] = (vg(theta + e)[1] - g0) / step
     return (H + H.T) / 2
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 from clientlens.errors import ModelError
 from clientlens.features.btyd import unit_days
 from clientlens.models import TRANSACTION_MODELS
-from clientlens.models._base import TransactionModel
+from clientlens.models._base import TransactionModel, unique_rows
 from clientlens.models._data import as_pandas
 from clientlens.models.clv import clv, expected_next_order
 from clientlens.models.config import ModelSettings, model_settings
@@ -143,7 +143,9 @@ def predict_scores(transaction_model: TransactionModel, summary: Any, *, horizon
 
     x, tx, T = frt_arrays(summary)
     xu, txu, Tu, inverse = compress_rows(x, tx, T)
-    unique = pd.DataFrame({"frequency": xu, "recency": txu, "T": Tu})
+    if len(xu) > 0.7 * len(x):  # hardly any repeated history (continuous times): no compression
+        xu, txu, Tu, inverse = x, tx, T, np.arange(len(x))
+    unique = unique_rows(xu, txu, Tu)
     alive = transaction_model.p_alive(unique)[inverse]
     return alive, [transaction_model.expected_purchases(h, unique)[inverse] for h in horizons]
 
