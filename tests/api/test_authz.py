@@ -78,6 +78,7 @@ ROUTES: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {
     ("GET", "/api/v1/audit"): ("audit.read", 200, {}),
     # Pages (session cookie; forms carry the CSRF token).
     ("GET", "/login"): ("public", 200, {}),
+    ("GET", "/favicon.ico"): ("public", 301, {}),
     # A login form posted without the CSRF token of its page is refused.
     ("POST", "/login"): ("public", 403, {"data": {"username": "nobody", "password": "wrong-password", "csrf_token": "x"},
                                          "login_form": True}),

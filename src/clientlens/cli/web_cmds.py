@@ -84,13 +84,11 @@ def users_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="User
 
 def users_list(ctx: typer.Context) -> None:
     """List users and their roles."""
-    from sqlalchemy import select
-
-    from clientlens.store import auth_models as am
+    from clientlens.service import auth
 
     table = Table("name", "role", "active", "last login")
     with store_session(ctx) as s:
-        for u in s.scalars(select(am.User).order_by(am.User.name)):
+        for u in auth.list_users(s):
             table.add_row(u.name, u.role, "yes" if u.active else "no", str(u.last_login_at or "-"))
     console.print(table)
 
@@ -117,13 +115,11 @@ def tokens_create(ctx: typer.Context, name: Annotated[str, typer.Argument(help="
 
 def tokens_list(ctx: typer.Context) -> None:
     """List tokens (never their secrets)."""
-    from sqlalchemy import select
-
-    from clientlens.store import auth_models as am
+    from clientlens.service import auth
 
     table = Table("id", "name", "role", "prefix", "created", "revoked")
     with store_session(ctx) as s:
-        for t in s.scalars(select(am.ApiToken).order_by(am.ApiToken.id)):
+        for t in auth.list_tokens(s):
             table.add_row(str(t.id), t.name, t.role, t.prefix + "…", str(t.created_at),
                           str(t.revoked_at or "-"))
     console.print(table)

@@ -218,3 +218,24 @@ def create_admin_with_random_password(engine: Engine, name: str = "admin") -> st
     with session_scope(engine) as s:
         add_user(s, name, "admin", password, actor="demo")
     return password
+
+
+def list_users(session: Session) -> list[am.User]:
+    """Every user, by name (the admin page, ``GET /admin/users``, ``clientlens users list``)."""
+    return list(session.scalars(select(am.User).order_by(am.User.name)))
+
+
+def list_tokens(session: Session) -> list[am.ApiToken]:
+    """Every API token (revoked ones included), oldest first."""
+    return list(session.scalars(select(am.ApiToken).order_by(am.ApiToken.id)))
+
+
+def audit_events(session: Session, *, action: str | None = None, limit: int = 200,
+                 offset: int = 0) -> tuple[int, list[am.AuditEvent]]:
+    """(how many audit events there are, one page of them, newest first), of one ``action`` if given."""
+    query = select(am.AuditEvent)
+    if action:
+        query = query.where(am.AuditEvent.action == action)
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(am.AuditEvent.at.desc(), am.AuditEvent.id.desc()).offset(offset).limit(limit))
+    return int(count), list(rows)

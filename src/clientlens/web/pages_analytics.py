@@ -8,13 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
 
 from clientlens.errors import ClientlensError
 from clientlens.http.deps import DbDep, ShopDep
 from clientlens.service import analytics, auth, customer360, customers, privacy, segments
 from clientlens.service import unsubscribe as unsub
-from clientlens.store import auth_models as am
 from clientlens.web.charts import dashboard_charts
 from clientlens.web.context import PageUser, allow, check_csrf, render
 from clientlens.web.i18n import I18n
@@ -104,13 +102,13 @@ def segments_page(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
 @router.get("/admin")
 def admin_page(request: Request, db: DbDep, user: PageUser) -> Response:
     allow(user, "users.admin")
-    users = list(db.scalars(select(am.User).order_by(am.User.name)))
-    tokens = list(db.scalars(select(am.ApiToken).order_by(am.ApiToken.id)))
-    events = list(db.scalars(select(am.AuditEvent).order_by(am.AuditEvent.at.desc(), am.AuditEvent.id.desc())
-                             .limit(200)))
-    total = db.scalar(select(func.count()).select_from(am.AuditEvent)) or 0
-    return render(request, "admin.html", user, users=users, tokens=tokens, events=events, total=total,
-                  created_token=None)
+    return _admin(request, db, user, created_token=None)
+
+
+def _admin(request: Request, db: DbDep, user: PageUser, *, created_token: str | None) -> Response:
+    total, events = auth.audit_events(db, limit=200)
+    return render(request, "admin.html", user, users=auth.list_users(db), tokens=auth.list_tokens(db),
+                  events=events, total=total, created_token=created_token)
 
 
 @router.post("/admin/users")
@@ -139,11 +137,7 @@ async def admin_add_token(request: Request, db: DbDep, user: PageUser, name: Ann
     await check_csrf(request, user)
     token = auth.create_token(db, name, role, actor=user.actor)
     db.flush()
-    users = list(db.scalars(select(am.User).order_by(am.User.name)))
-    tokens = list(db.scalars(select(am.ApiToken).order_by(am.ApiToken.id)))
-    events = list(db.scalars(select(am.AuditEvent).order_by(am.AuditEvent.at.desc()).limit(200)))
-    return render(request, "admin.html", user, users=users, tokens=tokens, events=events, total=len(events),
-                  created_token=token)
+    return _admin(request, db, user, created_token=token)
 
 
 @router.get("/unsubscribe/{token}")

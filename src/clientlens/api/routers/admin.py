@@ -6,7 +6,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from clientlens.errors import NotFoundError
 from clientlens.http.deps import AuditReader, DbDep, OptionalPrincipal, UserAdmin
@@ -34,7 +34,7 @@ def me(principal: OptionalPrincipal) -> dict[str, str]:
 @router.get("/users", response_model=list[s.UserRead])
 def list_users(db: DbDep, _: UserAdmin) -> list[s.UserRead]:
     """Every user."""
-    return [_user(u) for u in db.scalars(select(am.User).order_by(am.User.name))]
+    return [_user(u) for u in auth.list_users(db)]
 
 
 @router.post("/users", response_model=s.UserRead, status_code=201)
@@ -61,7 +61,7 @@ def update_user(db: DbDep, name: str, body: s.UserUpdate, who: UserAdmin) -> s.U
 def list_tokens(db: DbDep, _: UserAdmin) -> list[s.TokenRead]:
     """API tokens (their secrets are never shown again)."""
     return [s.TokenRead(id=t.id, name=t.name, role=t.role, prefix=t.prefix, created_at=t.created_at,
-                        revoked_at=t.revoked_at) for t in db.scalars(select(am.ApiToken).order_by(am.ApiToken.id))]
+                        revoked_at=t.revoked_at) for t in auth.list_tokens(db)]
 
 
 @router.post("/tokens", response_model=s.TokenCreated, status_code=201)
@@ -87,11 +87,7 @@ def revoke_token(db: DbDep, token_id: Id, who: UserAdmin) -> s.Message:
 def audit_log(db: DbDep, _: AuditReader, limit: Limit = 50, offset: Offset = 0,
               action: Annotated[str | None, Query(max_length=50)] = None) -> s.Page[s.AuditRead]:
     """The audit log, newest first."""
-    query = select(am.AuditEvent)
-    if action:
-        query = query.where(am.AuditEvent.action == action)
-    count = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(query.order_by(am.AuditEvent.at.desc(), am.AuditEvent.id.desc()).offset(offset).limit(limit))
+    count, rows = auth.audit_events(db, action=action, limit=limit, offset=offset)
     data = [s.AuditRead(at=r.at, actor=r.actor, action=r.action, target=r.target, shop=r.shop,
                         detail=json.loads(r.detail) if r.detail else None) for r in rows]
     return s.AuditPage(data=data, count=count)
