@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from clientlens.segments.evidence import LABEL_COLUMNS
 
 SCORE_COLUMNS = ["customer_id", "model", "p_alive", "expected_purchases_90d", "expected_purchases_365d", "clv",
-                 "expected_next_order", "next_products"]
+                 "expected_next_order", "next_products", "model_status"]
 
 
 @dataclass

@@ -220,7 +220,7 @@ class Merge(Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     survivor_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     merged_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(20))  # suggested | accepted | undone | rejected
+    status: Mapped[str] = mapped_column(String(20))  # suggested | accepted | undone | rejected | separated
     rule: Mapped[str] = mapped_column(String(50))  # email | phone | external_id | fuzzy_name_address
     score: Mapped[float | None] = mapped_column(Float)
     changes: Mapped[str | None] = mapped_column(Text)  # JSON: what the merge changed
@@ -273,6 +273,7 @@ class SnapshotScore(Base):
     clv: Mapped[float | None] = mapped_column(Float)  # a prediction, not booked money
     expected_next_order: Mapped[date | None] = mapped_column(Date)
     next_products: Mapped[str | None] = mapped_column(Text)  # JSON list
+    model_status: Mapped[str | None] = mapped_column(String(20))  # ok/regularised/fallback/empty (0006)
 
 
 class SnapshotSummary(Base):
