@@ -1,9 +1,8 @@
-"""``clientlens merges list|suggested|accept ID|undo ID|reject ID``: identity resolution."""
+"""``clientlens merges list|suggested|accept ID|undo ID|reject ID|separate A B``: identity resolution."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -16,7 +15,7 @@ Format = Annotated[str, typer.Option("--format")]
 
 
 def list_(ctx: typer.Context, shop: Shop = DEFAULT_SHOP, format: Format = "table") -> None:
-    """Every merge of the shop (accepted, undone, suggested, rejected)."""
+    """Every merge and decision of the shop (accepted, undone, suggested, rejected, separated)."""
     _show(ctx, shop, None, format)
 
 
@@ -35,23 +34,29 @@ def suggested(ctx: typer.Context, shop: Shop = DEFAULT_SHOP, format: Format = "t
 
 def accept_(ctx: typer.Context, merge_id: MergeId, shop: Shop = DEFAULT_SHOP) -> None:
     """Carry out a suggested merge."""
-    from clientlens.store.identity import accept
-
-    _decide(ctx, accept, merge_id, "accepted")
+    _decide(ctx, shop, merge_id, "accept")
 
 
 def undo_(ctx: typer.Context, merge_id: MergeId, shop: Shop = DEFAULT_SHOP) -> None:
-    """Undo an accepted merge: both profiles come back as they were."""
-    from clientlens.store.identity import undo
-
-    _decide(ctx, undo, merge_id, "undone")
+    """Undo an accepted merge: both profiles come back as they were, and are never merged again."""
+    _decide(ctx, shop, merge_id, "undo")
 
 
 def reject_(ctx: typer.Context, merge_id: MergeId, shop: Shop = DEFAULT_SHOP) -> None:
     """Mark a suggestion as not the same person."""
-    from clientlens.store.identity import reject
+    _decide(ctx, shop, merge_id, "reject")
 
-    _decide(ctx, reject, merge_id, "rejected")
+
+def separate_(ctx: typer.Context, first: Annotated[str, typer.Argument(metavar="A", help="A customer id.")],
+              second: Annotated[str, typer.Argument(metavar="B", help="Another customer id.")],
+              shop: Shop = DEFAULT_SHOP) -> None:
+    """A and B are two people: undo a merge between them and never merge them again (any later import)."""
+    from clientlens.service.merges import separate
+    from clientlens.store.repository import get_shop
+
+    with store_session(ctx) as session:
+        rec = separate(session, get_shop(session, shop), first, second, actor="cli")
+    console.print(f"{first} and {second} are two people (merge record {rec.id}: {rec.status})")
 
 
 def register(app: typer.Typer) -> None:
@@ -59,7 +64,7 @@ def register(app: typer.Typer) -> None:
                          no_args_is_help=True)
     app.add_typer(merges, name="merges")
     add_commands(merges, {"list": list_, "suggested": suggested, "accept": accept_, "undo": undo_,
-                          "reject": reject_})
+                          "reject": reject_, "separate": separate_})
 
 
 def _show(ctx: typer.Context, shop: str, status: str | None, format: str) -> None:
@@ -84,7 +89,11 @@ def _table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
-def _decide(ctx: typer.Context, action: Callable[..., Any], merge_id: int, verb: str) -> None:
+def _decide(ctx: typer.Context, shop: str, merge_id: int, decision: str) -> None:
+    """One decision through the service layer (the same as the API's and the web app's; audited)."""
+    from clientlens.service.merges import decide
+    from clientlens.store.repository import get_shop
+
     with store_session(ctx) as session:
-        rec = action(session, merge_id)
-        console.print(f"merge {rec.id} {verb}")
+        rec = decide(session, get_shop(session, shop), merge_id, decision, actor="cli")
+    console.print(f"merge {rec.id} {rec.status}")

@@ -151,6 +151,13 @@ class ActionRead(BaseModel):
     language: str | None = None
 
 
+class SeparateRequest(BaseModel):
+    """Two profiles (external ids) that are different people."""
+
+    first: str = Field(min_length=1, max_length=200)
+    second: str = Field(min_length=1, max_length=200)
+
+
 class LoyaltyRead(BaseModel):
     """Loyalty of one customer: completed orders up to today, spend in the shop's reporting currency."""
 

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import phonenumbers
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from clientlens.config import IdentitySettings
@@ -163,6 +163,34 @@ def undo(session: Session, merge_id: int, *, now: datetime | None = None) -> m.M
     return record
 
 
+#: Decisions that two profiles are different people: an undone merge, a rejected suggestion, a separation.
+#: No later import or resolution merges such a pair again.
+DISTINCT = ("undone", "rejected", "separated")
+
+
+def distinct_pairs(session: Session, shop_id: int) -> set[tuple[int, int]]:
+    """(lower id, higher id) of every pair of profiles decided to be different people."""
+    rows = session.execute(select(m.Merge.survivor_id, m.Merge.merged_id)
+                           .where(m.Merge.shop_id == shop_id, m.Merge.status.in_(DISTINCT)))
+    return {(min(a, b), max(a, b)) for a, b in rows}
+
+
+def _clusters(members: list[int], linked: set[tuple[int, int]], distinct: set[tuple[int, int]]) -> list[list[int]]:
+    """Split a group of profiles sharing keys into people: a profile joins the first cluster it shares a key
+    with and holds no "different people" decision against, else starts one (oldest profile first)."""
+    clusters: list[list[int]] = []
+    for cid in sorted(members):
+        for cluster in clusters:
+            apart = any((min(cid, o), max(cid, o)) in distinct for o in cluster)
+            near = any((min(cid, o), max(cid, o)) in linked for o in cluster)
+            if near and not apart:
+                cluster.append(cid)
+                break
+        else:
+            clusters.append([cid])
+    return clusters
+
+
 def resolve_exact(session: Session, shop_id: int, *, now: datetime | None = None) -> list[m.Merge]:
     """Merge every group of active profiles sharing a normalised e-mail or E.164 phone.
 
@@ -182,20 +210,24 @@ def resolve_exact(session: Session, shop_id: int, *, now: datetime | None = None
             by_key[("phone", phone)].append(cid)
     uf = _UnionFind()
     rule_of: dict[int, str] = {}
+    linked: set[tuple[int, int]] = set()
     for (kind, _), ids in by_key.items():
         for other in ids[1:]:
             uf.union(ids[0], other)
             rule_of.setdefault(other, kind)
             rule_of.setdefault(ids[0], kind)
+        for i, a in enumerate(ids):
+            linked.update((min(a, b), max(a, b)) for b in ids[i + 1:])
     groups: dict[int, list[int]] = defaultdict(list)
     for cid in list(uf.parent):
         groups[uf.find(cid)].append(cid)
+    distinct = distinct_pairs(session, shop_id) if groups else set()
     done: list[m.Merge] = []
-    for root, members in groups.items():
-        survivor = session.get(m.Customer, root)
-        assert survivor is not None
-        for cid in sorted(members):
-            if cid != root:
+    for members in groups.values():
+        for cluster in _clusters(members, linked, distinct):
+            survivor = session.get(m.Customer, cluster[0])
+            assert survivor is not None
+            for cid in cluster[1:]:
                 profile = session.get(m.Customer, cid)
                 assert profile is not None
                 done.append(merge(session, survivor, profile, rule=rule_of.get(cid, "email"), score=100.0, now=now))
@@ -281,8 +313,41 @@ def reject(session: Session, merge_id: int, *, now: datetime | None = None) -> m
     return record
 
 
+def separate(session: Session, shop_id: int, a: m.Customer, b: m.Customer, *,
+             now: datetime | None = None) -> m.Merge:
+    """Record that ``a`` and ``b`` are two people: an accepted merge between them is undone, a pending
+    suggestion rejected, and no later import or resolution merges them again."""
+    if a.shop_id != shop_id or b.shop_id != shop_id:
+        raise StoreError("both profiles must belong to the shop")
+    if a.id == b.id:
+        raise StoreError(f"{a.external_id!r} and {b.external_id!r} are the same profile")
+    stamp = now or utcnow()
+    pair = or_((m.Merge.survivor_id == a.id) & (m.Merge.merged_id == b.id),
+               (m.Merge.survivor_id == b.id) & (m.Merge.merged_id == a.id))
+    records = list(session.scalars(select(m.Merge).where(m.Merge.shop_id == shop_id, pair)
+                                   .order_by(m.Merge.id.desc())))
+    for rec in records:
+        if rec.status == "accepted":
+            return undo(session, rec.id, now=stamp)
+        if rec.status == "suggested":
+            rec.status, rec.decided_at = "rejected", stamp
+            session.flush()
+            return rec
+        if rec.status in DISTINCT:
+            return rec
+    if a.merged_into_id is not None or b.merged_into_id is not None:
+        raise StoreError(f"{a.external_id!r} or {b.external_id!r} was merged into a third profile; "
+                         "undo that merge first")
+    rec = m.Merge(shop_id=shop_id, survivor_id=min(a.id, b.id), merged_id=max(a.id, b.id), status="separated",
+                  rule="decision", created_at=stamp, decided_at=stamp)
+    session.add(rec)
+    session.flush()
+    return rec
+
+
 def list_merges(session: Session, shop_id: int, *, status: str | None = None) -> list[dict[str, Any]]:
-    """Merges of a shop, newest first, with both profiles' external ids and names."""
+    """Merges and decisions of a shop (accepted, suggested, undone, rejected, separated), newest first, with
+    both profiles' external ids and names."""
     survivor, merged = m.Customer.__table__.alias("s"), m.Customer.__table__.alias("d")
     query = (select(m.Merge, survivor.c.external_id, survivor.c.name, merged.c.external_id, merged.c.name)
              .join(survivor, survivor.c.id == m.Merge.survivor_id)

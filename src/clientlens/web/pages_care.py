@@ -68,10 +68,23 @@ async def conversation_action(request: Request, db: DbDep, shop: ShopDep, conver
 
 @router.get("/shops/{shop}/merges")
 def merges_page(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
-                status: Annotated[str, Query(pattern="^(suggested|accepted|undone|rejected|all)$")] = "suggested") -> Response:
+                status: Annotated[str, Query(pattern="^(suggested|accepted|undone|rejected|separated|all)$")] = "suggested") -> Response:
     allow(user, "merges.read")
     page = merges.list_merges(db, shop, status=None if status == "all" else status, limit=200)
     return render(request, "merges.html", user, shop=shop.name, page=page, status=status, error=None)
+
+
+MERGE_DONE = {"accept": "accepted", "undo": "undone", "reject": "rejected"}
+
+
+@router.post("/shops/{shop}/merges/separate")
+async def merge_separate(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
+                         first: Annotated[str, Form(min_length=1, max_length=200)],
+                         second: Annotated[str, Form(min_length=1, max_length=200)]) -> Response:
+    allow(user, "merges.write")
+    await check_csrf(request, user)
+    merges.separate(db, shop, first.strip(), second.strip(), actor=user.actor)
+    return RedirectResponse(f"/shops/{shop.name}/merges?status=all", status_code=303)
 
 
 @router.post("/shops/{shop}/merges/{merge_id}/{decision}")
@@ -79,11 +92,10 @@ async def merge_decide(request: Request, db: DbDep, shop: ShopDep, merge_id: Id,
                        user: PageUser) -> Response:
     allow(user, "merges.write")
     await check_csrf(request, user)
-    if decision not in ("accept", "undo"):
+    if decision not in MERGE_DONE:
         return render(request, "error.html", user, status_code=404, status=404, message=f"unknown decision {decision}")
     merges.decide(db, shop, merge_id, decision, actor=user.actor)
-    return RedirectResponse(f"/shops/{shop.name}/merges?status={'accepted' if decision == 'accept' else 'undone'}",
-                            status_code=303)
+    return RedirectResponse(f"/shops/{shop.name}/merges?status={MERGE_DONE[decision]}", status_code=303)
 
 
 def _campaign_form(form: dict[str, list[str]]) -> s.CampaignCreate:

@@ -1,4 +1,4 @@
-"""Identity merges: suggested duplicates, accept, undo (audited)."""
+"""Identity merges: suggested duplicates, accept, undo, reject, separate two profiles (audited)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/shops/{shop}/merges", tags=["merges"])
 
 @router.get("", response_model=s.Page[s.MergeRead])
 def list_merges(db: DbDep, shop: ShopDep, _: MergeReader, limit: Limit = 50, offset: Offset = 0,
-                status: Annotated[Literal["suggested", "accepted", "undone", "rejected", "all"], Query()] = "suggested",
+                status: Annotated[Literal["suggested", "accepted", "undone", "rejected", "separated", "all"], Query()] = "suggested",
                 ) -> s.Page[s.MergeRead]:
     """Merges of the shop (suggested ones by default), best score first."""
     return merges.list_merges(db, shop, status=None if status == "all" else status, limit=limit, offset=offset)
@@ -32,3 +32,16 @@ def accept(db: DbDep, shop: ShopDep, merge_id: Id, who: MergeWriter) -> s.MergeR
 def undo(db: DbDep, shop: ShopDep, merge_id: Id, who: MergeWriter) -> s.MergeRead:
     """Undo an accepted merge."""
     return merges.decide(db, shop, merge_id, "undo", actor=who.actor)
+
+
+@router.post("/{merge_id}/reject", response_model=s.MergeRead)
+def reject(db: DbDep, shop: ShopDep, merge_id: Id, who: MergeWriter) -> s.MergeRead:
+    """Reject a suggestion: the two profiles are different people and are never merged."""
+    return merges.decide(db, shop, merge_id, "reject", actor=who.actor)
+
+
+@router.post("/separate", response_model=s.MergeRead)
+def separate(db: DbDep, shop: ShopDep, body: s.SeparateRequest, who: MergeWriter) -> s.MergeRead:
+    """Two profiles are two people: undo a merge between them (or reject its suggestion) and never merge
+    them again, whatever later imports bring."""
+    return merges.separate(db, shop, body.first, body.second, actor=who.actor)
