@@ -150,6 +150,8 @@ class CsvSource:
                 convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                      null_values=[""], strings_can_be_null=True,
                                                      quoted_strings_can_be_null=True),
+                # The system allocator gives each block back; Arrow's default pool keeps ~50 MB more.
+                memory_pool=pa.system_memory_pool(),
             )
         except pa.ArrowInvalid as exc:
             if "Empty CSV file" in str(exc):

@@ -1,4 +1,4 @@
-"""Natural keys and content hashes, computed for whole columns at once (DuckDB md5, stable forever).
+"""Natural keys and content hashes, computed for whole columns at once (md5, stable forever).
 
 Rows with an external id use it as the key. Rows without one get a derived key: the md5 of their
 content plus the occurrence number of that content within the file, so two identical rows (two real
@@ -7,8 +7,9 @@ purchases) stay two records, and importing the same file again finds the same ke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from clientlens.ingest.quarantine import FIELD_PREFIX
@@ -31,20 +32,19 @@ ID_COLUMN = {"customers": "customer_id", "orders": "order_id", "products": "prod
 
 
 def md5_of(frame: pl.DataFrame, cols: list[str]) -> pl.Series:
-    """md5 hex of the columns joined by a unit separator (nulls distinct from empty strings)."""
-    import duckdb
+    """md5 hex of the columns joined by a unit separator (nulls distinct from empty strings).
+
+    The same digests as DuckDB's ``md5(concat_ws(chr(31), ...))`` gave before (stored ``row_hash``
+    values stay valid), from hashlib: no database engine in memory for it.
+    """
+    import hashlib
 
     if frame.height == 0:
         return pl.Series("h", [], dtype=pl.String)
-    parts = frame.select(pl.col(c).cast(pl.String).fill_null("\x00").alias(f"c{i}") for i, c in enumerate(cols))
-    con = duckdb.connect()
-    try:
-        con.register("t", parts.to_arrow())
-        args = ", ".join(f'"c{i}"' for i in range(len(cols)))
-        out = con.sql(f"SELECT md5(concat_ws(chr(31), {args})) AS h FROM t").pl()
-    finally:
-        con.close()
-    return out.get_column("h")
+    joined = frame.select(pl.concat_str([pl.col(c).cast(pl.String).fill_null("\x00") for c in cols],
+                                        separator="\x1f")).to_series()
+    md5 = hashlib.md5
+    return pl.Series("h", [md5(v.encode()).hexdigest() for v in joined.to_list()], dtype=pl.String)
 
 
 @dataclass
@@ -53,7 +53,25 @@ class KeyState:
     line keys), and every key kept so far with its content hash (a later batch repeating a key)."""
 
     counts: pl.DataFrame | None = None
-    seen: pl.DataFrame | None = None
+    # Keys kept so far as sorted 64-bit hashes, with the first 64 bits of each one's content hash
+    # (NumPy arrays: 16 bytes a key, and one allocation per batch that is given back whole).
+    seen_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    seen_content: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+
+    def earlier(self, keys: np.ndarray, content: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(key kept by an earlier batch, with the same content) per row."""
+        if not len(self.seen_keys):
+            none = np.zeros(len(keys), dtype=bool)
+            return none, none
+        at = np.minimum(np.searchsorted(self.seen_keys, keys), len(self.seen_keys) - 1)
+        found = self.seen_keys[at] == keys
+        return found, found & (self.seen_content[at] == content)
+
+    def remember(self, keys: np.ndarray, content: np.ndarray) -> None:
+        all_keys = np.concatenate((self.seen_keys, keys))
+        order = np.argsort(all_keys, kind="stable")
+        self.seen_keys = all_keys[order]
+        self.seen_content = np.concatenate((self.seen_content, content))[order]
 
     def count(self, frame: pl.DataFrame, by: list[str]) -> None:
         new = frame.group_by(by).agg(pl.len().cast(pl.Int64).alias("_n"))
@@ -107,6 +125,12 @@ def assign_keys(frame: pl.DataFrame, entity: str, state: KeyState | None = None)
     return frame.with_columns(key.alias("_key")).drop("_derived")
 
 
+def _content64(frame: pl.DataFrame) -> np.ndarray:
+    """The first 64 bits of each row's content hash."""
+    return frame.select(pl.col("_hash").str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64)) \
+        .to_series().to_numpy()
+
+
 def split_duplicates(frame: pl.DataFrame, raw_fields: pl.DataFrame | None, source_columns: dict[str, str],
                      state: KeyState | None = None) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """Within one file: (kept rows, rejections of later rows whose key repeats with other content,
@@ -115,22 +139,21 @@ def split_duplicates(frame: pl.DataFrame, raw_fields: pl.DataFrame | None, sourc
     dup = pl.int_range(pl.len()).over("_key") > 0
     same = dup & (pl.col("_hash") == first_hash)
     clash = dup & (pl.col("_hash") != first_hash)
-    if state is not None and state.seen is not None and state.seen.height:
-        frame = frame.join(state.seen.rename({"_h": "_seen_h"}), on="_key", how="left", maintain_order="left")
-        h = pl.col("_hash").str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64)
-        earlier = pl.col("_seen_h").is_not_null()
-        same = (same & ~earlier) | (earlier & (pl.col("_seen_h") == h))
-        clash = (clash & ~earlier) | (earlier & (pl.col("_seen_h") != h))
+    if state is not None:
+        key_h = frame.get_column("_key").hash(seed=0).to_numpy()
+        content_h = _content64(frame)
+        found, equal = state.earlier(key_h, content_h)
+        earlier, same_before = pl.lit(pl.Series(found)), pl.lit(pl.Series(equal))
+        same = (same & ~earlier) | same_before
+        clash = (clash & ~earlier) | (earlier & ~same_before)
     marks = frame.select(same.alias("same"), clash.alias("clash"))
-    if "_seen_h" in frame.columns:
-        frame = frame.drop("_seen_h")
     n_same = int(marks.get_column("same").sum())
     clash_mask = marks.get_column("clash")
-    kept = frame.filter(~(marks.get_column("same") | clash_mask))
+    keep = ~(marks.get_column("same") | clash_mask)
+    kept = frame.filter(keep)
     if state is not None:
-        new = kept.select("_key", pl.col("_hash").str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64)
-                          .alias("_h"))
-        state.seen = new if state.seen is None else pl.concat([state.seen, new])
+        mask = keep.to_numpy()
+        state.remember(key_h[mask], content_h[mask])
     rej = frame.filter(clash_mask)
     key_header = next(iter(source_columns.values()), "")
     for canon in ("order_id", "customer_id", "product_id", "interaction_id"):
