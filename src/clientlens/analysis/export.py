@@ -6,9 +6,11 @@ all hold. The file type follows the extension: ``.csv``, ``.parquet`` or ``.xlsx
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -74,15 +76,73 @@ def customer_table(labels: pd.DataFrame, features: pd.DataFrame, ids: list[str],
     return out.reset_index()
 
 
+#: Text cells starting with one of these are read as formulas by spreadsheets (OWASP CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet evaluates: text starting with ``= + - @``, a tab or a carriage
+    return gets a leading apostrophe (OWASP's CSV-injection rule); anything else is returned unchanged.
+
+    >>> safe_cell("=1+2"), safe_cell("Ann"), safe_cell(-3)
+    ("'=1+2", 'Ann', -3)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_row(values: Iterable[Any]) -> list[Any]:
+    """:func:`safe_cell` over one CSV row."""
+    return [safe_cell(v) for v in values]
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells are :func:`safe_cell`-ed (for CSV output); column names too."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(safe_cell)
+    out.columns = [safe_cell(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+def write_xlsx(df: pd.DataFrame, out: Path) -> None:
+    """``df`` as an Excel sheet where every text cell is stored as text (data type ``s``), never as a
+    formula, whatever it starts with; missing values are empty cells."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append([str(c) for c in df.columns])
+    for row in df.itertuples(index=False):
+        ws.append([None if _missing(v) else v for v in row])
+    for cells in ws.iter_rows():
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+    wb.save(out)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def write_table(df: pd.DataFrame, out: Path) -> None:
+    """``df`` to ``out`` (``.csv``, ``.parquet`` or ``.xlsx``), formula-safe in CSV and Excel."""
     suffix = out.suffix.lower()
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        df.to_csv(out, index=False)
+        # Every text cell quoted: a neutralised cell holding a carriage return stays one cell.
+        safe_frame(df).to_csv(out, index=False, quoting=csv.QUOTE_NONNUMERIC)
     elif suffix == ".parquet":
         df.to_parquet(out, index=False)
     elif suffix == ".xlsx":
-        df.to_excel(out, index=False)
+        write_xlsx(df, out)
     else:
         raise InputError(f"{out}: use a .csv, .parquet or .xlsx file")
 

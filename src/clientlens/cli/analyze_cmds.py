@@ -56,7 +56,9 @@ def _print_frame(df: Any, fmt: str, title: str | None = None) -> None:
     if fmt == "json":
         typer.echo(df.to_json(orient="records", force_ascii=False, indent=2))
     elif fmt == "csv":
-        typer.echo(df.to_csv(index=False), nl=False)
+        from clientlens.analysis.export import safe_frame
+
+        typer.echo(safe_frame(df).to_csv(index=False), nl=False)  # formula-safe (OWASP CSV injection)
     else:
         table = Table(*[str(c) for c in df.columns], title=title)
         for row in df.itertuples(index=False):

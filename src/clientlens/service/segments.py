@@ -10,9 +10,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clientlens.analysis.export import safe_row
 from clientlens.errors import NotFoundError
 from clientlens.money import quantize
 from clientlens.service import schemas as s
+from clientlens.service.auth import audit
 from clientlens.store import models as m
 from clientlens.store.repository import latest_snapshot, reporting_currency
 
@@ -20,6 +22,17 @@ from clientlens.store.repository import latest_snapshot, reporting_currency
 def snapshots(session: Session, shop: m.Shop) -> list[s.SnapshotRead]:
     rows = session.scalars(select(m.Snapshot).where(m.Snapshot.shop_id == shop.id).order_by(m.Snapshot.as_of.desc()))
     return [s.SnapshotRead(as_of=r.as_of, created_at=r.created_at, engine=r.engine) for r in rows]
+
+
+def delete_snapshot(session: Session, shop: m.Shop, as_of: date, *, actor: str) -> s.Message:
+    """Remove the snapshot of ``as_of`` (audited); the current snapshot is then the newest one left."""
+    from clientlens.analysis.store_io import delete_snapshot_rows
+
+    snap = snapshot(session, shop, as_of)
+    assert snap is not None  # snapshot() raised NotFoundError otherwise
+    delete_snapshot_rows(session, snap)
+    audit(session, actor, "snapshot_deleted", target=as_of.isoformat(), shop=shop.name)
+    return s.Message(message=f"deleted the snapshot of {shop.name} as of {as_of.isoformat()}")
 
 
 def snapshot(session: Session, shop: m.Shop, as_of: date | None) -> m.Snapshot | None:
@@ -88,8 +101,9 @@ def export_csv(session: Session, shop: m.Shop, taxonomy: str, label: str, as_of:
                  .order_by(m.SnapshotLabel.customer_id))
         for lab, cust, score in session.execute(query):
             clv = score.clv if score is not None and score.clv is not None and score.clv == score.clv else None
-            writer.writerow([cust.external_id, cust.name or "", cust.email or "", cust.country or "",
-                             "" if clv is None else str(quantize(clv, currency)), currency if clv is not None else "",
-                             score.p_alive if score else "", lab.rule_id, lab.text])
+            writer.writerow(safe_row([cust.external_id, cust.name or "", cust.email or "", cust.country or "",
+                                      "" if clv is None else str(quantize(clv, currency)),
+                                      currency if clv is not None else "", score.p_alive if score else "",
+                                      lab.rule_id, lab.text]))
             n += 1
     return buf.getvalue(), n
