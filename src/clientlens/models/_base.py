@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from clientlens.errors import ModelError, NotFittedError
-from clientlens.models._data import Design, compress_rows, frt_arrays, make_design, weights_array
+from clientlens.models._data import (
+    Design,
+    compress_rows,
+    frt_arrays,
+    make_design,
+    weights_array,
+    worth_compressing,
+)
 from clientlens.models._optim import ValueAndGrad, finish, minimise, newton_refine, penalised, standard_errors
 
 #: Above this many distinct (x, t_x, T) rows, a fit first runs on times rounded to a coarse grid.
@@ -54,6 +61,8 @@ def compressed(method: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
         x, tx, T = frt_arrays(summary)
         if len(x) < COMPRESS_MIN_ROWS or any(np.ndim(a) > 0 for a in head):
             return method(self, *head, summary, **kwargs)
+        if not worth_compressing(T):
+            return method(self, *head, unique_rows(x, tx, T), **kwargs)
         xu, txu, Tu, inverse = compress_rows(x, tx, T)
         if len(xu) > 0.7 * len(x):
             return method(self, *head, unique_rows(x, tx, T), **kwargs)

@@ -265,6 +265,19 @@ def make_design(x: FloatArray, tx: FloatArray, T: FloatArray, w: FloatArray) -> 
     return Design(ux[ix], ut[it], uT[iT], wsum, Level(ux, ix), Level(ut, it), Level(uT, iT))
 
 
+#: Rows sampled by :func:`worth_compressing`.
+_SAMPLE_ROWS = 2048
+
+
+def worth_compressing(T: FloatArray) -> bool:
+    """Whether customers are likely to share histories: False when nearly every sampled T differs
+    (continuous times), where compressing would cost more than it saves."""
+    if len(T) <= _SAMPLE_ROWS:
+        return True
+    sample = T[:: len(T) // _SAMPLE_ROWS][:_SAMPLE_ROWS]
+    return bool(len(np.unique(sample)) <= 0.9 * len(sample))
+
+
 def compress_rows(x: FloatArray, tx: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, np.ndarray]:
     """Unique (x, t_x, T) rows and, for every input row, the position of its unique row."""
     inverse, (ix, it, iT), (ux, ut, uT) = _row_keys(x, tx, T, sort=False)

@@ -82,8 +82,10 @@ def _expected_new_series(r: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndar
     term = np.ones_like(w)
     total = np.ones_like(w)
     for k in range(_SERIES_TERMS):
-        term = term * (r + 1 + k) * (a + k) / ((2 + k) * (a + b + k)) * w
-        total = total + term
+        term *= (r + 1 + k) * (a + k) / ((2 + k) * (a + b + k)) * w
+        total += term
+        if k % 4 == 3 and np.max(np.abs(term)) < 1e-17:  # |total| >= 1 - 0.3 / (1 - 0.3) > 0.5
+            break
     return -w * r * total
 
 

@@ -139,12 +139,14 @@ def predict_scores(transaction_model: TransactionModel, summary: Any, *, horizon
                    ) -> tuple[np.ndarray, list[np.ndarray]]:
     """P(alive) and expected purchases for each horizon (in the summary's time unit), computed once
     per distinct (frequency, recency, T) history and expanded to the summary's rows."""
-    from clientlens.models._data import compress_rows, frt_arrays
+    from clientlens.models._data import compress_rows, frt_arrays, worth_compressing
 
     x, tx, T = frt_arrays(summary)
-    xu, txu, Tu, inverse = compress_rows(x, tx, T)
-    if len(xu) > 0.7 * len(x):  # hardly any repeated history (continuous times): no compression
-        xu, txu, Tu, inverse = x, tx, T, np.arange(len(x))
+    xu, txu, Tu, inverse = x, tx, T, np.arange(len(x))
+    if worth_compressing(T):
+        xu, txu, Tu, inverse = compress_rows(x, tx, T)
+        if len(xu) > 0.7 * len(x):  # hardly any repeated history: no compression
+            xu, txu, Tu, inverse = x, tx, T, np.arange(len(x))
     unique = unique_rows(xu, txu, Tu)
     alive = transaction_model.p_alive(unique)[inverse]
     return alive, [transaction_model.expected_purchases(h, unique)[inverse] for h in horizons]
