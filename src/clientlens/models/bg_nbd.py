@@ -49,8 +49,9 @@ def bg_family_mean_nll(theta: np.ndarray, d: Design, modified: bool) -> tuple[fl
         delta = laT[d.lT.ix] - lat[d.ltx.ix]
         D = c4[d.lx.ix] + (r + d.x) * delta
         wh = st.w_has_k[int(k)]  # weights of the rows that have the second term
-        sp = np.logaddexp(0.0, D)
-        w4 = wh * expit(D)
+        e = np.exp(-np.abs(D))  # one exponential for softplus(D) and expit(D)
+        sp = np.maximum(D, 0.0) + np.log1p(e)
+        w4 = wh * np.where(D >= 0, 1.0, e) / (1.0 + e)
     # log-likelihood: per-level parts + sum over rows of weight * softplus(D)
     ll = (dsum(st.wx * (gammaln(r + xl) - betaln(a, b) + betaln(a, b + xl + k))) - W * gammaln(r)
           + W * r * np.log(alpha) - dsum((r * st.wT + st.wxT) * laT) + dsum(wh * sp))
