@@ -43,7 +43,7 @@ class IngestSettings(_Section):
     min_year: int = 1900
     max_year: int = 2200
     binary_control_share: float = 0.05
-    read_block_bytes: int = 16 << 20
+    read_block_bytes: int = 1 << 20
     lock_wait_seconds: float = 600.0
 
 

@@ -44,7 +44,7 @@ class RawTable:
 class ReadLimits:
     """How a file is read: block size in bytes, rows per batch, the binary-file threshold."""
 
-    block_bytes: int = 16 << 20
+    block_bytes: int = 1 << 20
     batch_rows: int = 50_000
     binary_share: float = 0.05
 

@@ -25,6 +25,8 @@ from clientlens.store.repository import utcnow
 
 log = logging.getLogger(__name__)
 
+SHOPS = m.Base.metadata.tables["shops"]
+RUNS = m.Base.metadata.tables["import_runs"]
 SQLITE_BUSY_MS = 30000  # what store.db sets on every SQLite connection, restored after the lock is taken
 
 
@@ -87,7 +89,7 @@ def import_transaction(engine: Engine, shop: str, wait_seconds: float) -> Iterat
 
 def shop_id(conn: Connection, shop: str, now: datetime) -> int:
     """The shop's id, created inside the import's transaction when it does not exist yet."""
-    t = m.Shop.__table__
+    t = SHOPS
     found = conn.execute(select(t.c.id).where(t.c.name == shop)).scalar()
     if found is not None:
         return int(found)
@@ -95,13 +97,13 @@ def shop_id(conn: Connection, shop: str, now: datetime) -> int:
 
 
 def start_run(conn: Connection, shop_row: int, entity: str, source: str, now: datetime) -> int:
-    t = m.ImportRun.__table__
+    t = RUNS
     return int(conn.execute(insert(t).values(shop_id=shop_row, entity=entity, source=source, started_at=now,
                                              status="running").returning(t.c.id)).scalar_one())
 
 
 def finish_run(conn: Connection, run_id: int, counts: dict[str, int]) -> None:
-    t = m.ImportRun.__table__
+    t = RUNS
     conn.execute(t.update().where(t.c.id == run_id).values(finished_at=utcnow(), counts=json.dumps(counts),
                                                            status="finished"))
 
@@ -112,7 +114,7 @@ def record_failure(engine: Engine, shop: str, entity: str, source: str, started:
     try:
         with engine.begin() as conn:
             sid = shop_id(conn, shop, started)
-            t = m.ImportRun.__table__
+            t = RUNS
             return int(conn.execute(insert(t).values(
                 shop_id=sid, entity=entity, source=source, started_at=started, finished_at=utcnow(),
                 status="failed", error=error[:2000], counts=json.dumps({})).returning(t.c.id)).scalar_one())

@@ -15,7 +15,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from clientlens.errors import InputError
 
@@ -31,7 +31,7 @@ def open_bytes(path: Path) -> IO[bytes]:
     with path.open("rb") as fh:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))
     return path.open("rb")
 
 
@@ -187,13 +187,16 @@ class BlockStream(io.RawIOBase):
             want = min(want, self._limit - self._pos)
         if want <= 0:
             return 0
-        if not len(self._buf) and not self._fill():
-            return 0
-        n = min(want, len(self._buf))
-        target[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        self._pos += n
-        return n
+        got = 0  # fill the whole request: a reader takes a short read for the end of a block
+        while got < want:
+            if not len(self._buf) and not self._fill():
+                break
+            n = min(want - got, len(self._buf))
+            target[got:got + n] = self._buf[:n]
+            self._buf = self._buf[n:]
+            got += n
+        self._pos += got
+        return got
 
     def rest(self, n: int) -> bytes:
         out = bytearray(self._buf[:n])
