@@ -40,7 +40,8 @@ def test_archetypes_with_model_scores(tmp_path) -> None:  # type: ignore[no-unty
     snap.write_parquet(tmp_path)
     scores = pd.read_parquet(tmp_path / "scores.parquet")
     assert scores.columns.tolist() == ["customer_id", "model", "p_alive", "expected_purchases_90d",
-                                       "expected_purchases_365d", "clv", "expected_next_order", "next_products"]
+                                       "expected_purchases_365d", "clv", "expected_next_order", "next_products",
+                                       "model_status"]
     assert scores["customer_id"].tolist() == sorted(scores["customer_id"])
 
 
