@@ -4,6 +4,7 @@ web pages (``clientlens.web``) on one FastAPI app. Neither package imports the o
 from __future__ import annotations
 
 import gc
+import json
 import logging
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ from clientlens.http import errors
 from clientlens.http.params import API_PREFIX
 from clientlens.service.auth import ThrottledError
 from clientlens.service.config import web_settings
+from clientlens.service.schemas import ERROR_RESPONSES
 from clientlens.web.pages import mount_web
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,13 @@ SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options"
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware adding the security headers to every HTTP response."""
+    """Pure ASGI middleware adding the security headers to every HTTP response, 500s included.
+
+    An unhandled error would otherwise be answered by Starlette's outermost ``ServerErrorMiddleware``,
+    outside every other middleware and so without these headers: when nothing was sent yet, this
+    middleware answers the 500 itself (JSON error body under ``/api/``, plain text elsewhere, no
+    detail of the error) and re-raises, so the server still logs the traceback.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -43,15 +51,35 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
 
         async def with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
                     (k, v) for k, v in SECURITY_HEADERS if k not in present]
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            if not started:
+                await _server_error(scope, with_headers)
+            raise
+
+
+async def _server_error(scope: Scope, send: Send) -> None:
+    if str(scope.get("path", "")).startswith("/api/"):
+        body = json.dumps(errors.error_body(500, "server_error", "internal server error; the server log "
+                                            "has the details")).encode()
+        kind = b"application/json"
+    else:
+        body, kind = b"Internal Server Error", b"text/plain; charset=utf-8"
+    await send({"type": "http.response.start", "status": 500,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 GZIP_MIN_BYTES = 1024  # smaller responses gain nothing worth the CPU
@@ -104,7 +132,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     if engine is None:
         engine = server_engine(settings.store.url)
     app = FastAPI(title="clientlens", version=__version__, openapi_url=f"{API_PREFIX}/openapi.json",
-                  docs_url=None, redoc_url=None,
+                  docs_url=None, redoc_url=None, responses=ERROR_RESPONSES,
                   description="REST API of clientlens: shops, customers, segments, predictions, care. "
                               "Authenticate with a session cookie (web) or `Authorization: Bearer <token>`.")
     app.state.settings = settings

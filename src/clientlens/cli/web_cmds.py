@@ -16,6 +16,10 @@ from clientlens.errors import ConfigError
 ROLE_HELP = "admin, analyst or agent (see docs/api.md for what each may do)"
 _WORKER_DB, _WORKER_CONFIG = "CLIENTLENS_SERVE_DB", "CLIENTLENS_SERVE_CONFIG"
 
+# No access log (its lines hold query strings, which may carry e-mails or names) and no
+# X-Forwarded-For rewriting by uvicorn: the app believes that header only from [web] trusted_proxies.
+SERVER_OPTIONS: dict[str, Any] = {"access_log": False, "proxy_headers": False}
+
 Role = Annotated[str, typer.Option("--role", help=ROLE_HELP)]
 
 
@@ -47,7 +51,8 @@ def serve(ctx: typer.Context,
     if workers > 1:
         _serve_workers(actx, host, port, workers, log_level)
         return
-    uvicorn.run(server_app(actx.settings, actx.db_url), host=host, port=port, log_level=log_level)
+    uvicorn.run(server_app(actx.settings, actx.db_url), host=host, port=port, log_level=log_level,
+                **SERVER_OPTIONS)
 
 
 def _serve_workers(actx: AppContext, host: str, port: int, workers: int, log_level: str) -> None:
@@ -61,7 +66,7 @@ def _serve_workers(actx: AppContext, host: str, port: int, workers: int, log_lev
     if actx.config_path:
         os.environ[_WORKER_CONFIG] = str(Path(actx.config_path).resolve())
     uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port,
-                log_level=log_level)
+                log_level=log_level, **SERVER_OPTIONS)
 
 
 def users_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="User name.")], role: Role,

@@ -20,6 +20,8 @@ class WebSettings(BaseModel):
     secure_cookies: Literal["auto", "always", "never"] = "auto"
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    login_max_failures_per_address: int = 50
+    trusted_proxies: tuple[str, ...] = ()
     page_size: int = 50
     max_page_size: int = 500
     timeline_limit: int = 50

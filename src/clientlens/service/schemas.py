@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+
+
+def _aware_utc(value: datetime) -> datetime:
+    """The store keeps naive UTC; the API says so: every timestamp leaves with its offset (``Z``)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: A timestamp serialised as aware UTC (RFC 3339 ``date-time``: ``2024-05-01T10:00:00Z``).
+UtcDateTime = Annotated[datetime, AfterValidator(_aware_utc)]
 
 RoleName = Literal["admin", "analyst", "agent"]
 
@@ -41,7 +50,7 @@ class CustomerRead(BaseModel):
     language: str | None = None
     preferred_channel: str | None = None
     kind: str | None = None
-    created_at: datetime | None = None
+    created_at: UtcDateTime | None = None
     clv: float | None = None
     p_alive: float | None = None
     labels: dict[str, list[str]] = Field(default_factory=dict)
@@ -70,7 +79,7 @@ class PredictionRead(BaseModel):
 class OrderRead(BaseModel):
     order_id: str
     customer_id: str
-    ordered_at: datetime
+    ordered_at: UtcDateTime
     channel: str | None = None
     currency: str = Field(description="ISO 4217 code; total and discount_total have its minor-unit digits")
     total: float = Field(description="the order's amount in its own currency (JPY 15000, KWD 10.5, EUR 19.99)")
@@ -83,7 +92,7 @@ class InteractionRead(BaseModel):
     customer_id: str
     channel: str
     direction: str
-    occurred_at: datetime
+    occurred_at: UtcDateTime
     thread_id: str | None = None
     subject: str | None = None
     body: str | None = None
@@ -96,7 +105,7 @@ class FeedbackRead(BaseModel):
     kind: str
     score: int
     comment: str | None = None
-    submitted_at: datetime
+    submitted_at: UtcDateTime
 
 
 class ConversationRead(BaseModel):
@@ -110,12 +119,12 @@ class ConversationRead(BaseModel):
     assignee: str | None = None
     priority: int = 0
     priority_reason: str | None = None
-    opened_at: datetime
-    last_message_at: datetime
-    first_response_at: datetime | None = None
-    first_response_due: datetime | None = None
-    resolution_due: datetime | None = None
-    resolved_at: datetime | None = None
+    opened_at: UtcDateTime
+    last_message_at: UtcDateTime
+    first_response_at: UtcDateTime | None = None
+    first_response_due: UtcDateTime | None = None
+    resolution_due: UtcDateTime | None = None
+    resolved_at: UtcDateTime | None = None
     sla_breached: bool = False
 
 
@@ -135,7 +144,7 @@ class AssignUpdate(BaseModel):
 
 
 class TimelineEvent(BaseModel):
-    at: datetime
+    at: UtcDateTime
     kind: str  # order | conversation | message | resolved | feedback | label_change | campaign_message | ...
     summary: str
     data: dict[str, Any] = Field(default_factory=dict)
@@ -195,7 +204,7 @@ class SegmentRead(BaseModel):
 
 class SnapshotRead(BaseModel):
     as_of: date
-    created_at: datetime
+    created_at: UtcDateTime
     engine: str
 
 
@@ -215,8 +224,8 @@ class MergeRead(BaseModel):
     status: str
     rule: str
     score: float | None = None
-    created_at: datetime
-    decided_at: datetime | None = None
+    created_at: UtcDateTime
+    decided_at: UtcDateTime | None = None
 
 
 class CampaignCreate(BaseModel):
@@ -236,7 +245,7 @@ class CampaignRead(BaseModel):
     messages: int
     sent: int
     channels: list[str]
-    first_at: datetime | None = None
+    first_at: UtcDateTime | None = None
 
 
 class CampaignPreview(BaseModel):
@@ -275,8 +284,8 @@ class UserRead(BaseModel):
     role: str
     active: bool
     language: str | None = None
-    created_at: datetime
-    last_login_at: datetime | None = None
+    created_at: UtcDateTime
+    last_login_at: UtcDateTime | None = None
 
 
 class TokenCreate(BaseModel):
@@ -290,8 +299,8 @@ class TokenRead(BaseModel):
     name: str
     role: str
     prefix: str
-    created_at: datetime
-    revoked_at: datetime | None = None
+    created_at: UtcDateTime
+    revoked_at: UtcDateTime | None = None
 
 
 class TokenCreated(TokenRead):
@@ -299,7 +308,7 @@ class TokenCreated(TokenRead):
 
 
 class AuditRead(BaseModel):
-    at: datetime
+    at: UtcDateTime
     actor: str
     action: str
     target: str | None = None
@@ -328,3 +337,24 @@ MergePage = Page[MergeRead]
 PredictionPage = Page[PredictionRead]
 ActionPage = Page[ActionRead]
 AuditPage = Page[AuditRead]
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    code: str
+    message: str
+    fields: list[dict[str, Any]] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: ``{"error": {"status", "code", "message", "fields"?}}`` (clientlens.http.errors)."""
+
+    error: ErrorDetail
+
+
+#: The error answers any operation may give, declared on every operation of the OpenAPI document.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text} for status, text in (
+        (400, "Bad value"), (401, "Authentication required"), (403, "Forbidden"), (404, "Not found"),
+        (409, "Conflict with the store's state"), (413, "Too large"), (422, "Invalid input"),
+        (429, "Too many requests"))}

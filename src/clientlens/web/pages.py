@@ -58,7 +58,8 @@ def login_submit(request: Request, username: Annotated[str, Form(max_length=100)
 
     if not same(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
         return again("csrf", 403)
-    ip = request.client.host if request.client else "unknown"
+    ip = auth.client_address(request.client.host if request.client else None,
+                             request.headers.get("x-forwarded-for"), request.app.state.web.trusted_proxies)
     try:
         result = auth.login(request.app.state.engine, request.app.state.web, username, password, ip)
     except auth.ThrottledError:

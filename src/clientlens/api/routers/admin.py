@@ -51,9 +51,8 @@ def update_user(db: DbDep, name: str, body: s.UserUpdate, who: UserAdmin) -> s.U
         raise NotFoundError(f"user {name!r} does not exist")
     if body.role is not None:
         auth.set_role(db, name, body.role, actor=who.actor)
-    if body.active is not None and body.active != user.active:
-        user.active = body.active
-        auth.audit(db, who.actor, "user_activated" if body.active else "user_deactivated", target=name)
+    if body.active is not None:
+        auth.set_active(db, name, body.active, actor=who.actor)  # ends the user's sessions; keeps an admin
     return _user(user)
 
 
