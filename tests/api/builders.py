@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, inspect
 
 from clientlens.analysis.dashboard import dashboard_figures
 from clientlens.analysis.summary import as_records, lorenz_points, pareto_stats
@@ -24,6 +24,7 @@ from clientlens.datasets.cdnow import load_cdnow_sample
 from clientlens.service import auth
 from clientlens.store import models as m
 from clientlens.store.db import session_scope
+from clientlens.store.search import index_names
 
 SHOP = "cdnow"
 PASSWORDS = {"admin": "admin-pass-123", "analyst": "analyst-pass-123", "agent": "agent-pass-123"}
@@ -45,6 +46,12 @@ def rfm_label(recency_days: int, orders: int) -> str:
     if orders >= 2:
         return "at_risk"
     return "lost"
+
+
+def _index(s: Any, shop_id: int, names: list[tuple[int, str | None]]) -> None:
+    """The name search's terms, as an import writes them (a store at an older migration has no such table)."""
+    if "customer_search_terms" in inspect(s.connection()).get_table_names():
+        index_names(s.connection(), shop_id, names)
 
 
 def build_store(engine: Engine, *, customers: int | None = None, users: bool = True) -> dict[str, Any]:
@@ -73,6 +80,7 @@ def build_store(engine: Engine, *, customers: int | None = None, users: bool = T
             s.add(c)
             custs[cid] = c
         s.flush()
+        _index(s, shop.id, [(c.id, c.name) for c in custs.values()])  # as an import does
         s.execute(insert(m.Order), [
             {"shop_id": shop.id, "external_id": f"o{k}", "customer_id": custs[row.customer_id].id,
              "ordered_at": row.order_date.to_pydatetime(), "channel": CHANNELS[k % 3], "currency": "USD",
@@ -153,6 +161,7 @@ def build_store(engine: Engine, *, customers: int | None = None, users: bool = T
                          email=custs[ids[0]].email, email_norm=custs[ids[0]].email_norm, created_at=now)
         s.add(dup)
         s.flush()
+        _index(s, shop.id, [(dup.id, dup.name)])
         s.add(m.Merge(shop_id=shop.id, survivor_id=custs[ids[0]].id, merged_id=dup.id, status="suggested",
                       rule="email", score=1.0, changes=json.dumps({"email": custs[ids[0]].email}), created_at=now))
         facts["customers"] = len(ids) + 1

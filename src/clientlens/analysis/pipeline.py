@@ -135,12 +135,13 @@ def run_analysis(frames: Mapping[str, Any], *, shop: str = "default", as_of: dat
     The as-of date defaults to the date of the latest order. Returns a :class:`Snapshot`.
     """
     from clientlens.features import (
-        default_as_of,
         default_home_country,
         default_reporting_currency,
         make_engine,
         register_frames,
     )
+    from clientlens.features.shop import check_as_of, order_date_range
+    from clientlens.features.timezone import local_today
 
     settings = settings or load_settings(search_cwd=False)
     rules = SegmentRules.from_settings(settings)
@@ -151,10 +152,13 @@ def run_analysis(frames: Mapping[str, Any], *, shop: str = "default", as_of: dat
     try:
         with steps.step("read"):
             tables = register_frames(eng, {k: _bring(v, eng) for k, v in frames.items() if v is not None})
+            first, last = order_date_range(tables["orders"], timezone=shop_cfg.timezone, engine=eng)
             if as_of is None:
-                as_of = default_as_of(tables["orders"], timezone=shop_cfg.timezone, engine=eng)
+                as_of = last
                 if as_of is None:
                     raise InputError(f"shop {shop!r}: no orders, so no as-of date; give --as-of DATE")
+            else:
+                check_as_of(as_of, first=first, today=local_today(shop_cfg.timezone), shop=shop)
             home = (default_home_country(tables["customers"], configured=shop_cfg.home_country, engine=eng)
                     if "customers" in tables else (shop_cfg.home_country or "").upper() or None)
             home_source = "configured" if shop_cfg.home_country else "most common customer country"

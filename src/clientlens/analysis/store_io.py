@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from clientlens.analysis.flows import label_flows
@@ -23,7 +23,7 @@ from clientlens.errors import NotFoundError
 from clientlens.segments.evidence import LABEL_COLUMNS
 from clientlens.store import models as m
 from clientlens.store.db import session_scope
-from clientlens.store.repository import get_or_create_shop, get_shop, utcnow
+from clientlens.store.repository import current_snapshot_id, get_or_create_shop, get_shop, utcnow
 
 log = logging.getLogger(__name__)
 CHUNK = 20_000
@@ -47,10 +47,7 @@ def save_snapshot(engine: Engine, snap: Snapshot) -> int:
         old = session.scalar(select(m.Snapshot).where(m.Snapshot.shop_id == shop.id,
                                                       m.Snapshot.as_of == snap.as_of))
         if old is not None:
-            for table in (m.SnapshotFeatures, m.SnapshotLabel, m.SnapshotScore, m.SnapshotSummary):
-                session.execute(delete(table).where(table.snapshot_id == old.id))
-            session.delete(old)
-            session.flush()
+            delete_snapshot_rows(session, old)
         row = m.Snapshot(shop_id=shop.id, as_of=snap.as_of, created_at=utcnow(), engine=snap.engine,
                          run=json.dumps(json_safe(run), ensure_ascii=False))
         session.add(row)
@@ -84,7 +81,9 @@ def _snapshot_row(session: Session, shop: str, as_of: date | None) -> m.Snapshot
     query = select(m.Snapshot).where(m.Snapshot.shop_id == shop_row.id)
     if as_of is not None:
         query = query.where(m.Snapshot.as_of == as_of)
-    row = session.scalar(query.order_by(m.Snapshot.as_of.desc()).limit(1))
+    else:
+        query = query.where(m.Snapshot.id == current_snapshot_id(shop_row.id))
+    row = session.scalar(query)
     if row is None:
         when = f"as of {as_of.isoformat()}" if as_of else "at all"
         known = ", ".join(d.isoformat() for d in session.scalars(
@@ -92,6 +91,30 @@ def _snapshot_row(session: Session, shop: str, as_of: date | None) -> m.Snapshot
         raise NotFoundError(f"shop {shop!r} has no snapshot {when} (snapshots: {known or 'none'}); "
                             f"run clientlens analyze --shop {shop}")
     return row
+
+
+SNAPSHOT_TABLES = (m.SnapshotFeatures, m.SnapshotLabel, m.SnapshotScore, m.SnapshotSummary)
+
+
+def delete_snapshot_rows(session: Any, snapshot: m.Snapshot) -> None:
+    """Delete one snapshot and its rows, in the caller's session."""
+    for table in SNAPSHOT_TABLES:
+        session.execute(delete(table).where(table.snapshot_id == snapshot.id))
+    session.delete(snapshot)
+    session.flush()
+
+
+def delete_snapshot(engine: Engine, shop: str, as_of: date) -> dict[str, Any]:
+    """Remove the snapshot of ``as_of`` (its features, labels, scores and summary); the current snapshot is then
+    the newest one left (NotFoundError naming the snapshots there are when there is none of that date)."""
+    with session_scope(engine) as session:
+        row = _snapshot_row(session, shop, as_of)
+        snapshot = session.get(m.Snapshot, row.id)
+        assert snapshot is not None
+        labels = session.scalar(select(func.count()).select_from(m.SnapshotLabel)
+                                .where(m.SnapshotLabel.snapshot_id == row.id)) or 0
+        delete_snapshot_rows(session, snapshot)
+    return {"shop": shop, "as_of": as_of, "labels": int(labels)}
 
 
 def list_snapshots(engine: Engine, shop: str) -> list[dict[str, Any]]:

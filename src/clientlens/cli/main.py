@@ -18,12 +18,13 @@ from clientlens.errors import ClientlensError
 # One module per command group; each defines ``register(app)``.
 COMMAND_MODULES = (
     "clientlens.cli.store_cmds",   # init, status
-    "clientlens.cli.merge_cmds",   # merges list|suggested|accept|undo
+    "clientlens.cli.merge_cmds",   # merges list|suggested|accept|undo|reject|separate
     "clientlens.cli.ingest_cmds",  # import
     "clientlens.cli.data_cmds",    # generate
     "clientlens.cli.demo_cmds",    # demo
     "clientlens.cli.analyze_cmds",  # analyze, segments, flows, customer, export, evaluate
     "clientlens.cli.model_cmds",   # validate
+    "clientlens.cli.snapshot_cmds",  # snapshots list|delete
     "clientlens.cli.care_cmds",    # inbox, sla, nps, actions, audit, campaign, unsubscribe
     "clientlens.cli.web_cmds",     # serve, users, tokens
 )

@@ -47,13 +47,32 @@ def default_reporting_currency(orders: Any, *, configured: str | None = None, fa
 
 def default_as_of(orders: Any, *, timezone: str = "UTC", engine: Any = None) -> dt.date | None:
     """The shop-local date of the latest order (None when there are no orders)."""
+    return order_date_range(orders, timezone=timezone, engine=engine)[1]
+
+
+def order_date_range(orders: Any, *, timezone: str = "UTC", engine: Any = None) -> tuple[dt.date | None, dt.date | None]:
+    """The shop-local dates of the first and the latest order ((None, None) when there are no orders)."""
     from clientlens.features.timezone import zone
 
     t = as_ibis_table(orders, what="orders")
-    rows = _run(t.aggregate(last=t.order_date.max()), engine)
-    last = rows[0]["last"] if rows else None
-    if last is None:
-        return None
-    if isinstance(last, dt.datetime):
-        return last.replace(tzinfo=dt.UTC).astimezone(zone(timezone)).date()
-    return last if isinstance(last, dt.date) else None
+    rows = _run(t.aggregate(first=t.order_date.min(), last=t.order_date.max()), engine)
+
+    def local(value: Any) -> dt.date | None:
+        if isinstance(value, dt.datetime):
+            return value.replace(tzinfo=dt.UTC).astimezone(zone(timezone)).date()
+        return value if isinstance(value, dt.date) else None
+
+    return (local(rows[0]["first"]), local(rows[0]["last"])) if rows else (None, None)
+
+
+def check_as_of(as_of: dt.date, *, first: dt.date | None, today: dt.date, shop: str) -> None:
+    """Refuse an as-of date in the future or before the shop's first order (InputError, exit 4): such a
+    snapshot would call every customer inactive, or none of them a customer yet."""
+    from clientlens.errors import InputError
+
+    allowed = f"from {first.isoformat()} to {today.isoformat()}" if first else f"up to {today.isoformat()}"
+    if as_of > today:
+        raise InputError(f"shop {shop!r}: --as-of {as_of.isoformat()} is in the future; give a date {allowed}")
+    if first is not None and as_of < first:
+        raise InputError(f"shop {shop!r}: --as-of {as_of.isoformat()} is before the shop's first order "
+                         f"({first.isoformat()}); give a date {allowed}")

@@ -88,3 +88,8 @@ def local_day_number(ts: ir.TimestampValue, timezone: str, start: dt.date, end: 
 def day_of(d: dt.date) -> int:
     """Days since 1970-01-01 of a date."""
     return (d - _EPOCH).days
+
+
+def local_today(timezone: str) -> dt.date:
+    """Today's date in ``timezone`` (the shop's)."""
+    return dt.datetime.now(zone(timezone)).date()

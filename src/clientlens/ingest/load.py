@@ -19,6 +19,7 @@ from clientlens.ingest import dbio
 from clientlens.ingest.keys import CONTENT
 from clientlens.store import models as m
 from clientlens.store.models import CONSENT_CHANNELS
+from clientlens.store.search import index_names
 
 T = {name: m.Base.metadata.tables[name] for name in (
     "customers", "orders", "order_lines", "products", "interactions", "feedback", "exchange_rates",
@@ -121,6 +122,10 @@ def load_customers(conn: Connection, ctx: BatchContext, batch: pl.DataFrame) -> 
     created = pl.col("created_at").fill_null(pl.lit(ctx.now)) if "created_at" in ctx.provided else pl.lit(ctx.now)
     ins, upd, same, joined = _upsert(conn, T["customers"], ctx, batch, values, keep=[*cols, "email_norm", "phone_e164"],
                                      insert_only={"created_at": created})
+    if "name" in ctx.provided:  # the accent-free name search (store.search)
+        named = batch.join(dbio.lookup(conn, T["customers"], ctx.shop_id, batch.get_column("_key").to_list(),
+                                       cols=("id",)), on="_key").filter(pl.col("name").is_not_null()).select("id", "name")
+        index_names(conn, ctx.shop_id, named.iter_rows())
     if consents and before is not None:
         ids = dbio.lookup(conn, T["customers"], ctx.shop_id, batch.get_column("_key").to_list(), cols=("id",))
         old = before.rename({f"consent_{c}": f"_old_{c}" for c in consents})

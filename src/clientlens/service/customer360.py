@@ -15,8 +15,8 @@ from clientlens.service import conversations, customers
 from clientlens.service import schemas as s
 from clientlens.service.config import WebSettings
 from clientlens.store import models as m
+from clientlens.store.identity import find_customer
 from clientlens.store.models import CONSENT_CHANNELS
-from clientlens.store.repository import get_customer
 
 PROFILE_FIELDS = ("external_id", "kind", "name", "email", "phone", "birth_date", "gender", "income_band", "address",
                   "city", "country", "language", "timezone", "preferred_channel", "created_at")
@@ -43,8 +43,10 @@ def loyalty_read(view: CustomerView) -> s.LoyaltyRead:
 
 
 def customer_view(session: Session, settings: Settings, shop: Any, customer_id: str) -> CustomerView:
-    """The care read model of one customer of ``shop`` (an ORM shop or a ``ShopRef``)."""
-    return view_of(session, settings, shop.id, shop.name, get_customer(session, shop.id, customer_id))
+    """The care read model of one customer of ``shop`` (an ORM shop or a ``ShopRef``), found by its id, its
+    e-mail address or its phone number."""
+    region = settings.shop(shop.name).home_country or settings.identity.default_region
+    return view_of(session, settings, shop.id, shop.name, find_customer(session, shop.id, customer_id, region=region))
 
 
 def customer_360(session: Session, settings: Settings, cfg: WebSettings, shop: Any,

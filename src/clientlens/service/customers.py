@@ -17,7 +17,9 @@ from clientlens.errors import ConfigError
 from clientlens.money import to_major
 from clientlens.service import schemas as s
 from clientlens.store import models as m
+from clientlens.store.identity import normalise_phone
 from clientlens.store.repository import current_snapshot, current_snapshot_id, get_customer, get_shop
+from clientlens.store.search import name_matches, query_words
 
 SORTS = ("customer_id", "name", "country", "created_at", "clv", "p_alive", "expected_purchases_365d")
 SCORE_SORTS = ("clv", "p_alive", "expected_purchases_365d")
@@ -108,7 +110,7 @@ class _Shape:
     channel: bool = False
     score_min: tuple[str, ...] = ()
     score_max: tuple[str, ...] = ()
-    q: bool = False
+    q: int = -1  # -1 no search; else how many words of the name search
     sort: str = "customer_id"
     descending: bool = False
     part: str = "all"  # "all", "values", "nulls"
@@ -117,7 +119,7 @@ class _Shape:
 
 def _shape(dialect: str, f: CustomerFilter, **kw: Any) -> _Shape:
     return _Shape(dialect, len(f.labels), bool(f.country), bool(f.channel), tuple(sorted(f.score_min)),
-                  tuple(sorted(f.score_max)), bool(f.q), **kw)
+                  tuple(sorted(f.score_max)), len(query_words(f.q)) if f.q else -1, **kw)
 
 
 def _params(shop: str, f: CustomerFilter) -> dict[str, Any]:
@@ -132,7 +134,9 @@ def _params(shop: str, f: CustomerFilter) -> dict[str, Any]:
     params.update({f"max_{k}": v for k, v in f.score_max.items()})
     if f.q:
         needle = f.q.strip()
-        params.update(q_id=needle, q_email=needle.lower(), q_name=f"%{needle}%")
+        params.update(q_id=needle, q_email=needle.lower(),
+                      q_phone=normalise_phone(needle, None) or needle)  # "+48 601 234 567" and the like
+        params.update({f"q_word_{i}": w for i, w in enumerate(query_words(needle))})
     return params
 
 
@@ -185,9 +189,12 @@ def _statements(shape: _Shape) -> tuple[Any, Any]:
         base = base.where(score.c[name] >= bindparam(f"min_{name}"))
     for name in shape.score_max:
         base = base.where(score.c[name] <= bindparam(f"max_{name}"))
-    if shape.q:
-        base = base.where(or_(c.external_id == bindparam("q_id"), c.email_norm == bindparam("q_email"),
-                              c.name.ilike(bindparam("q_name"))))
+    if shape.q >= 0:
+        found = [c.external_id == bindparam("q_id"), c.email_norm == bindparam("q_email"),
+                 c.phone_e164 == bindparam("q_phone")]
+        if shape.q > 0:  # every word of the query starts a word of the name, accents aside (store.search)
+            found.append(name_matches(shop_id, c.id, [bindparam(f"q_word_{i}") for i in range(shape.q)]))
+        base = base.where(or_(*found))
     sort_col: Any = None
     if shape.part != "all":
         sort_col = score.c[shape.sort] if shape.sort in SCORE_SORTS else c[shape.sort]

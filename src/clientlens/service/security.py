@@ -16,6 +16,7 @@ imports.write        x      x
 merges.read          x      x
 merges.write         x      x
 privacy              x                   (export everything on one customer, erase a customer)
+snapshots.delete     x                   (remove an analysis)
 users.admin          x                   (users, roles, API tokens)
 audit.read           x
 ================== ===== ======= =====
@@ -45,6 +46,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "merges.read": frozenset({"admin", "analyst"}),
     "merges.write": frozenset({"admin", "analyst"}),
     "privacy": frozenset({"admin"}),
+    "snapshots.delete": frozenset({"admin"}),
     "users.admin": frozenset({"admin"}),
     "audit.read": frozenset({"admin"}),
 }

@@ -64,6 +64,26 @@ def normalise_phone(value: str | None, region: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def find_customer(session: Session, shop_id: int, key: str, *, region: str | None = None) -> m.Customer:
+    """A customer by its id, its e-mail address or its phone number (any common format, read in ``region``
+    when it has no country code); a merged profile resolves to its survivor. NotFoundError otherwise."""
+    from clientlens.store.repository import get_customer
+
+    try:
+        return get_customer(session, shop_id, key)
+    except NotFoundError:
+        pass
+    email = normalise_email(key)
+    phone = None if email else normalise_phone(key, region)
+    column, value = (m.Customer.email_norm, email) if email else (m.Customer.phone_e164, phone)
+    if value is not None:
+        found = session.scalar(select(m.Customer).where(m.Customer.shop_id == shop_id, column == value)
+                               .order_by(m.Customer.merged_into_id.is_not(None), m.Customer.id).limit(1))
+        if found is not None:
+            return get_customer(session, shop_id, found.external_id)
+    raise NotFoundError(f"no customer with the id, e-mail or phone {key!r} in this shop")
+
+
 def _fold(text: str | None) -> str:
     """Lower case, accents removed, punctuation collapsed: the form fuzzy matching compares."""
     if not text:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -112,6 +113,18 @@ class Product(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     launched_at: Mapped[date | None] = mapped_column(Date)
     row_hash: Mapped[str | None] = mapped_column(String(32))
+
+
+class CustomerSearchTerm(Base):
+    """One folded word of a customer's name (``store.search``): the index behind the accent-free name search."""
+
+    __tablename__ = "customer_search_terms"
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    # Compared bytewise (prefix ranges): SQLite's default collation, "C" on PostgreSQL.
+    term: Mapped[str] = mapped_column(String(40).with_variant(postgresql.VARCHAR(40, collation="C"), "postgresql"),
+                                      primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
 
 
 class Order(Base):

@@ -57,12 +57,13 @@ def get_customer(session: Session, shop_id: int, external_id: str) -> m.Customer
 
 def current_snapshot_id(shop_id: Any) -> Any:
     """The one definition of a shop's current snapshot, as a scalar subquery on ``shop_id`` (a value,
-    a bound parameter or a correlated column): the one with the latest as-of date (unique per shop).
+    a bound parameter or a correlated column): the one with the latest as-of date (unique per shop) that
+    is not in the future.
 
     Every reader (the 360, the customer list, the dashboard, care's facts) asks this.
     """
     snaps = m.Snapshot.__table__
-    return (select(snaps.c.id).where(snaps.c.shop_id == shop_id)
+    return (select(snaps.c.id).where(snaps.c.shop_id == shop_id, snaps.c.as_of <= func.current_date())
             .order_by(snaps.c.as_of.desc()).limit(1).scalar_subquery())
 
 

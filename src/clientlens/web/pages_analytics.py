@@ -99,6 +99,14 @@ def segments_page(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
                   to_as_of=to_as_of)
 
 
+@router.post("/shops/{shop}/snapshots/{as_of}/delete")
+async def snapshot_delete(request: Request, db: DbDep, shop: ShopDep, as_of: date, user: PageUser) -> Response:
+    allow(user, "snapshots.delete")
+    await check_csrf(request, user)
+    segments.delete_snapshot(db, shop, as_of, actor=user.actor)
+    return RedirectResponse(f"/shops/{shop.name}/segments", status_code=303)
+
+
 @router.get("/admin")
 def admin_page(request: Request, db: DbDep, user: PageUser) -> Response:
     allow(user, "users.admin")

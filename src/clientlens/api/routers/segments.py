@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from clientlens.http.deps import Analyst, DbDep, Exporter, SettingsDep, ShopDep, WebSettingsDep
+from clientlens.http.deps import Analyst, DbDep, Exporter, SettingsDep, ShopDep, SnapshotAdmin, WebSettingsDep
 from clientlens.service import analytics, segments
 from clientlens.service import schemas as s
 from clientlens.service.auth import audit
@@ -17,6 +17,13 @@ from clientlens.service.auth import audit
 router = APIRouter(prefix="/shops/{shop}", tags=["segments"])
 
 Taxonomy = Annotated[str, Query(min_length=1, max_length=50)]
+
+
+@router.delete("/snapshots/{as_of}", response_model=s.Message)
+def delete_snapshot(db: DbDep, shop: ShopDep, as_of: date, who: SnapshotAdmin) -> s.Message:
+    """Remove one snapshot (admins); the current snapshot is then the newest one left whose as-of is not in
+    the future."""
+    return segments.delete_snapshot(db, shop, as_of, actor=who.actor)
 
 
 @router.get("/snapshots", response_model=list[s.SnapshotRead])
