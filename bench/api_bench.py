@@ -29,7 +29,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,17 @@ VALUE = ("high", "medium", "low")
 LIFECYCLE = ("new", "loyal", "occasional", "inactive")
 COUNTRIES = ("US", "VN", "PL", "FR", "DE", "GB")
 CHANNELS = ("online", "in_store", "phone", "marketplace")
+AS_OF = date(2025, 12, 31)
 DEFAULT_PG = "postgresql://clientlens:clientlens@127.0.0.1:5432/clientlens_test"
+
+
+POPULATE_VERSION = 2  # bumped when the store's contents change; older stores are upgraded in place
+CARE_CHANNELS = ("email", "chat", "phone", "social")
+CARE_CHANNEL_P = (0.5, 0.25, 0.15, 0.1)
+# Conversation statuses: most are resolved; the rest are waiting on the shop or the customer.
+CARE_STATUS = ("resolved", "waiting_on_customer", "open", "new")
+CARE_STATUS_P = (0.75, 0.1, 0.07, 0.08)
+AGENTS = tuple(f"agent{k}" for k in range(12))
 
 
 def _rows(n: int, seed: int = 11) -> dict[str, Any]:
@@ -62,9 +72,41 @@ def _chunks(n: int, size: int = 50_000) -> list[tuple[int, int]]:
     return [(i, min(i + size, n)) for i in range(0, n, size)]
 
 
-def populate(url: str, n: int) -> None:
-    """Fill an empty store with ``n`` customers (bulk inserts / COPY), a snapshot, labels and scores."""
-    from sqlalchemy import insert, select
+def _bulk(engine: Any, tables: list[tuple[str, tuple[str, ...], int, Any]], t0: float) -> None:
+    """Insert generated rows: ``(table, columns, how many sources, make(a, b) -> rows)``, by chunks
+    (COPY on PostgreSQL, executemany on SQLite), one commit per table."""
+    pg = engine.dialect.name == "postgresql"
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        for table, cols, count, make in tables:
+            for a, b in _chunks(count):
+                batch = make(a, b)
+                if pg:
+                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:  # type: ignore[attr-defined]
+                        for row in batch:
+                            cp.write_row(row)
+                else:
+                    cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                                    batch)
+            raw.commit()
+            print(f"  {table}: done at {time.perf_counter() - t0:.0f} s", flush=True)
+        if pg:
+            for table in ("customers", "interactions", "care_conversations", "care_conversation_messages",
+                          "feedback"):
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                            f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
+            raw.commit()
+        cur.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def populate(url: str, n: int, conversations: int) -> None:
+    """Fill an empty store with ``n`` customers (bulk inserts / COPY), a snapshot, labels and scores, then
+    the snapshot's figures and the care data (:func:`populate_extra`)."""
+    from sqlalchemy import select
 
     from clientlens.store import models as m
     from clientlens.store.db import make_engine, session_scope, upgrade
@@ -77,12 +119,10 @@ def populate(url: str, n: int) -> None:
         s.add(m.Shop(name=SHOP, created_at=start))
         s.flush()
         shop_id = s.scalar(select(m.Shop.id).where(m.Shop.name == SHOP))
-        snap = m.Snapshot(shop_id=shop_id, as_of=date(2025, 12, 31), created_at=start, engine="duckdb",
-                          run=json.dumps({}))
+        snap = m.Snapshot(shop_id=shop_id, as_of=AS_OF, created_at=start, engine="duckdb", run=json.dumps({}))
         s.add(snap)
         s.flush()
         snap_id = snap.id
-    pg = engine.dialect.name == "postgresql"
     t0 = time.perf_counter()
 
     def cust(i: int) -> tuple[Any, ...]:
@@ -113,45 +153,214 @@ def populate(url: str, n: int) -> None:
         pa = float(r["p_alive"][i])
         return (snap_id, f"C{i:07d}", "bg_nbd", pa, pa * 0.5, pa * 2.0, float(r["clv"][i]))
 
-    tables = [("customers", cust_cols, lambda a, b: [cust(i) for i in range(a, b)]),
-              ("orders", order_cols, lambda a, b: [row for i in range(a, b) for row in orders(i)]),
-              ("snapshot_labels", label_cols, lambda a, b: [row for i in range(a, b) for row in labels(i)]),
-              ("snapshot_scores", score_cols, lambda a, b: [scores(i) for i in range(a, b)])]
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        for table, cols, make in tables:
-            for a, b in _chunks(n):
-                batch = make(a, b)
-                if pg:
-                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:  # type: ignore[attr-defined]
-                        for row in batch:
-                            cp.write_row(row)
-                else:
-                    cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                                    batch)
-            raw.commit()
-            print(f"  {table}: done at {time.perf_counter() - t0:.0f} s", flush=True)
-        if pg:
-            cur.execute("SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT max(id) FROM customers))")
-            raw.commit()
-        cur.execute("ANALYZE")
-        raw.commit()
-    finally:
-        raw.close()
+    _bulk(engine, [("customers", cust_cols, n, lambda a, b: [cust(i) for i in range(a, b)]),
+                   ("orders", order_cols, n, lambda a, b: [row for i in range(a, b) for row in orders(i)]),
+                   ("snapshot_labels", label_cols, n, lambda a, b: [row for i in range(a, b) for row in labels(i)]),
+                   ("snapshot_scores", score_cols, n, lambda a, b: [scores(i) for i in range(a, b)])], t0)
+    engine.dispose()
+    populate_extra(url, n, conversations)
+
+
+def _frames(r: dict[str, Any], n: int) -> tuple[Any, Any, Any]:
+    """The features and scores frames the analysis would have made of the generated orders, and the
+    orders' (customer, day since 2024-01-01) arrays."""
+    import pandas as pd
+
+    orders = r["orders"].astype("int64")
+    first = r["day"].astype("int64")
+    last = first + 30 * (orders - 1)
+    base = (r["clv"] * 40).astype("int64")
+    # total_minor of order k is base + k: the spend is orders * base + orders (orders - 1) / 2, in cents
+    spend = (orders * base + orders * (orders - 1) // 2) / 100.0
+    recency = (AS_OF - date(2024, 1, 1)).days - last
+    ids = np.asarray([f"C{i:07d}" for i in range(n)], dtype=object)
+    features = pd.DataFrame({"customer_id": ids, "orders": orders, "recency_days": recency, "total_spend": spend})
+    scores = pd.DataFrame({"customer_id": ids, "model": "bg_nbd", "p_alive": r["p_alive"], "clv": r["clv"]})
+    cust = np.repeat(np.arange(n), orders)
+    k = np.arange(len(cust)) - np.repeat(np.cumsum(orders) - orders, orders)
+    return features, scores, (cust, first[cust] + 30 * k)
+
+
+def _retention(first_day: np.ndarray, order_cust: np.ndarray, order_day: np.ndarray, max_months: int) -> list[dict[str, Any]]:
+    """Monthly cohort retention rows as the analysis writes them (cohort = month of the first order)."""
+    import pandas as pd
+
+    start = np.datetime64("2024-01-01")
+    month = (start + order_day.astype("timedelta64[D]")).astype("datetime64[M]")
+    cohort = (start + first_day.astype("timedelta64[D]")).astype("datetime64[M]")[order_cust]
+    since = (month - cohort).astype("int64")
+    frame = pd.DataFrame({"cohort": cohort, "since": since, "customer": order_cust})
+    frame = frame[frame["since"] <= max_months].drop_duplicates()
+    active = frame.groupby(["cohort", "since"]).size().rename("active_customers").reset_index()
+    sizes = active[active["since"] == 0].set_index("cohort")["active_customers"]
+    active["cohort_customers"] = active["cohort"].map(sizes)
+    active["retention"] = active["active_customers"] / active["cohort_customers"]
+    return [{"cohort": str(c)[:10], "months_since": int(s), "cohort_customers": int(cc),
+             "active_customers": int(a), "retention": float(rt)}
+            for c, s, a, cc, rt in active[["cohort", "since", "active_customers", "cohort_customers",
+                                           "retention"]].itertuples(index=False)]
+
+
+def populate_extra(url: str, n: int, conversations: int) -> None:
+    """What the analysis and the care layer add to the store of :func:`populate`: the snapshot's
+    ``run.json`` (the dashboard's figures by ``analysis.dashboard.dashboard_figures`` over the
+    generated features and scores, the Pareto curve, cohort retention), its summary rows, and
+    ``conversations`` conversations with their interactions, some NPS / CSAT feedback.
+
+    Re-runnable: it first deletes what an earlier version added (a store built by an older bench is
+    upgraded in place, its 1M customers kept)."""
+    from sqlalchemy import delete, insert, select, update
+
+    from clientlens.analysis.dashboard import dashboard_figures
+    from clientlens.analysis.summary import as_records, lorenz_points, pareto_stats
+    from clientlens.care.business_time import add_business_hours
+    from clientlens.care.config import care_settings
+    from clientlens.config import load_settings
+    from clientlens.segments.rules import SegmentRules
+    from clientlens.store import models as m
+    from clientlens.store.care_models import Conversation, ConversationMessage, Survey
+    from clientlens.store.db import make_engine, session_scope, upgrade
+
+    settings = load_settings(search_cwd=False)
+    rules = SegmentRules.from_settings(settings)
+    care = care_settings(settings)
+    shop_cfg = settings.shop(SHOP)
+    engine = make_engine(url)
+    upgrade(engine)
+    t0 = time.perf_counter()
+    r = _rows(n)
+    features, scores, (order_cust, order_day) = _frames(r, n)
     with session_scope(engine) as s:
-        counts: dict[tuple[str, str], int] = {}
+        shop_id = s.scalar(select(m.Shop.id).where(m.Shop.name == SHOP))
+        snap_id = s.scalar(select(m.Snapshot.id).where(m.Snapshot.shop_id == shop_id))
+        for table in (Survey, ConversationMessage, Conversation, m.Feedback, m.Interaction):
+            s.execute(delete(table).where(table.shop_id == shop_id) if hasattr(table, "shop_id") else delete(table))
+        s.execute(delete(m.SnapshotSummary).where(m.SnapshotSummary.snapshot_id == snap_id))
+        # The summary: customers and revenue per label of the three taxonomies
+        spend = features["total_spend"].to_numpy()
+        total = float(spend.sum())
+        rows = []
         for tax, values, idx in (("rfm_segment", RFM, r["rfm"]), ("value", VALUE, r["value"]),
                                  ("lifecycle", LIFECYCLE, r["life"])):
             for k, label in enumerate(values):
-                counts[(tax, label)] = int((idx == k).sum())
-        s.execute(insert(m.SnapshotSummary), [
-            {"snapshot_id": snap_id, "taxonomy": t, "label": lab, "customers": c, "customers_share": c / n,
-             "revenue": 0, "revenue_share": 0.0} for (t, lab), c in counts.items()])
+                hit = idx == k
+                rev = float(spend[hit].sum())
+                rows.append({"snapshot_id": snap_id, "taxonomy": tax, "label": label, "customers": int(hit.sum()),
+                             "customers_share": float(hit.sum()) / n, "revenue": round(rev, 2),
+                             "revenue_share": rev / total})
+        s.execute(insert(m.SnapshotSummary), rows)
+        run = {"shop": SHOP, "as_of": AS_OF.isoformat(), "engine": "duckdb", "customers": n,
+               "purchasing_customers": n, "reporting_currency": {"value": "USD", "source": "configured"},
+               "scores": ["bg_nbd"],
+               "pareto": {**pareto_stats(features, rules.revenue_tier.top_share),
+                          "points": as_records(lorenz_points(features, rules.revenue_tier.lorenz_points))},
+               "dashboard": dashboard_figures(features, scores, currency="USD", settings=settings),
+               "retention": _retention(r["day"].astype("int64"), order_cust, order_day, rules.cohorts.max_months),
+               "bench": {"populate": POPULATE_VERSION, "conversations": conversations}}
+        s.execute(update(m.Snapshot).where(m.Snapshot.id == snap_id).values(run=json.dumps(run)))
+    print(f"  snapshot figures: done at {time.perf_counter() - t0:.0f} s", flush=True)
+
+    # Care: conversations of random customers over the last year (the unresolved ones recent), 1 to 5
+    # messages each, priorities as the SLA rules give them (most 0), due times in business hours.
+    rng = np.random.default_rng(23)
+    k = conversations
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    who = rng.integers(0, n, size=k)
+    chan = rng.choice(len(CARE_CHANNELS), size=k, p=CARE_CHANNEL_P)
+    status = rng.choice(len(CARE_STATUS), size=k, p=CARE_STATUS_P)
+    age_h = np.where(status == 0, rng.uniform(24, 365 * 24, size=k), rng.exponential(72, size=k) + 0.1)
+    prio = rng.choice(4, size=k, p=(0.8, 0.04, 0.08, 0.08))
+    nmsg = np.where(status == 3, rng.integers(1, 3, size=k), rng.integers(2, 6, size=k))
+    agent = rng.integers(0, len(AGENTS), size=k)
+    conv_rows, inter_rows, msg_rows = [], [], []
+    reasons = {1: "rfm_segment is cant_lose_them (targets x0.75, priority 1)",
+               2: "rfm_segment is champions (targets x0.5, priority 2)",
+               3: "CLV in the top 10% of the shop (targets x0.5, priority 3)"}
+    factor = {0: 1.0, 1: 0.75, 2: 0.5, 3: 0.5}
+    iid = 0
+    for c in range(k):
+        st = CARE_STATUS[status[c]]
+        channel = CARE_CHANNELS[chan[c]]
+        opened = now - timedelta(hours=float(age_h[c]))
+        span = timedelta(hours=float(age_h[c])) if st != "resolved" else timedelta(hours=float(min(age_h[c], 72.0)))
+        times = sorted(opened + span * float(x) for x in rng.uniform(0, 1, size=int(nmsg[c]) - 1)) if nmsg[c] > 1 else []
+        times = [opened] + times
+        if st == "new":
+            dirs = ["inbound"] * len(times)
+        else:
+            dirs = ["inbound" if j % 2 == 0 else "outbound" for j in range(len(times))]
+            want_last = "outbound" if st in ("waiting_on_customer", "resolved") else "inbound"
+            if len(dirs) >= 2 and dirs[-1] != want_last:
+                dirs[-1] = want_last
+                if len(dirs) >= 3 and dirs[-2] == want_last:
+                    dirs[-2] = "outbound" if want_last == "inbound" else "inbound"
+            if "outbound" not in dirs:
+                dirs[-1] = "outbound"
+        who_agent = AGENTS[agent[c]] if st != "new" else None
+        first_resp = next((t for d, t in zip(dirs, times, strict=True) if d == "outbound"), None)
+        fr_h = care.sla.first_response_hours.get(channel)
+        res_h = care.sla.resolution_hours.get(channel)
+        f = factor[int(prio[c])]
+        fr_due = add_business_hours(opened, fr_h * f, shop_cfg) if fr_h is not None else None
+        res_due = add_business_hours(opened, res_h * f, shop_cfg) if res_h is not None else None
+        resolved = times[-1] if st == "resolved" else None
+        conv_rows.append((c + 1, shop_id, int(who[c]) + 1, f"T{c:07d}", channel, f"Question {c}", st, who_agent,
+                          int(prio[c]), reasons.get(int(prio[c])), opened, times[-1], first_resp, resolved,
+                          fr_due, res_due, now))
+        for j, (d, t) in enumerate(zip(dirs, times, strict=True)):
+            iid += 1
+            inter_rows.append((iid, shop_id, f"I{c:07d}-{j}", int(who[c]) + 1, channel, d, t, f"T{c:07d}",
+                               f"Question {c}", "Hello, about my order..." if d == "inbound" else "Thanks, we...",
+                               who_agent if d == "outbound" else None))
+            msg_rows.append((iid, c + 1, iid, d, t))
+    # Feedback: an NPS or CSAT answer after about a third of the resolved conversations, and NPS
+    # surveys of random customers, over the last 12 months.
+    fb_rows = []
+    resolved_convs = np.flatnonzero(status == 0)
+    answered = rng.choice(resolved_convs, size=len(resolved_convs) // 3, replace=False) if len(resolved_convs) else []
+    for j, c in enumerate(answered):
+        kind = "nps" if j % 2 else "csat"
+        score = int(min(10, max(0, round(rng.normal(7.5, 2.2))))) if kind == "nps" else int(rng.integers(1, 6))
+        at = conv_rows[c][13] + timedelta(hours=float(rng.uniform(1, 48)))
+        fb_rows.append((len(fb_rows) + 1, shop_id, f"F{len(fb_rows):07d}", int(who[c]) + 1, kind, score, None,
+                        min(at, now), None))
+    for _ in range(k // 5):
+        at = now - timedelta(days=float(rng.uniform(0, 365)))
+        fb_rows.append((len(fb_rows) + 1, shop_id, f"F{len(fb_rows):07d}", int(rng.integers(0, n)) + 1, "nps",
+                        int(min(10, max(0, round(rng.normal(7.0, 2.5))))), None, at, None))
+    print(f"  care rows generated: {k:,} conversations, {len(inter_rows):,} messages, {len(fb_rows):,} answers "
+          f"at {time.perf_counter() - t0:.0f} s", flush=True)
+    conv_cols = ("id", "shop_id", "customer_id", "thread_key", "channel", "subject", "status", "assignee", "priority",
+                 "priority_reason", "opened_at", "last_message_at", "first_response_at", "resolved_at",
+                 "first_response_due", "resolution_due", "updated_at")
+    inter_cols = ("id", "shop_id", "external_id", "customer_id", "channel", "direction", "occurred_at", "thread_id",
+                  "subject", "body", "agent")
+    msg_cols = ("id", "conversation_id", "interaction_id", "direction", "occurred_at")
+    fb_cols = ("id", "shop_id", "external_id", "customer_id", "kind", "score", "comment", "submitted_at",
+               "interaction_id")
+    _bulk(engine, [("interactions", inter_cols, len(inter_rows), lambda a, b: inter_rows[a:b]),
+                   ("care_conversations", conv_cols, len(conv_rows), lambda a, b: conv_rows[a:b]),
+                   ("care_conversation_messages", msg_cols, len(msg_rows), lambda a, b: msg_rows[a:b]),
+                   ("feedback", fb_cols, len(fb_rows), lambda a, b: fb_rows[a:b])], t0)
     engine.dispose()
 
 
-def ensure_store(url: str, n: int) -> None:
+def _populated(engine: Any) -> dict[str, Any]:
+    """The bench's marker in the snapshot's run.json ({} for a store built by an older bench)."""
+    from sqlalchemy import select
+
+    from clientlens.store import models as m
+
+    with engine.connect() as conn:
+        run = conn.scalar(select(m.Snapshot.run).limit(1))
+    try:
+        marker = json.loads(run or "{}").get("bench")
+    except ValueError:
+        marker = None
+    return marker if isinstance(marker, dict) else {}
+
+
+def ensure_store(url: str, n: int, conversations: int) -> None:
     from sqlalchemy import func, select
 
     from clientlens.store import models as m
@@ -164,28 +373,35 @@ def ensure_store(url: str, n: int) -> None:
                 have = conn.scalar(select(func.count()).select_from(m.Customer))
             if have == n:
                 upgrade(engine)  # a store built before a migration gets its indexes
-                print(f"  reusing the store with {n:,} customers")
+                marker = _populated(engine)
+                if marker != {"populate": POPULATE_VERSION, "conversations": conversations}:
+                    print(f"  upgrading the store with {n:,} customers (populated by {marker or 'an older bench'})",
+                          flush=True)
+                    engine.dispose()
+                    populate_extra(url, n, conversations)
+                else:
+                    print(f"  reusing the store with {n:,} customers, {conversations:,} conversations")
                 return
     finally:
         engine.dispose()
     raise LookupError
 
 
-def prepare_sqlite(n: int) -> str:
+def prepare_sqlite(n: int, conversations: int) -> str:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"api_bench_{n}.db"
     url = f"sqlite:///{path}"
     try:
-        ensure_store(url, n)
+        ensure_store(url, n, conversations)
     except LookupError:
         for p in OUT.glob(path.name + "*"):
             p.unlink()
         print(f"  building {n:,} customers (SQLite)", flush=True)
-        populate(url, n)
+        populate(url, n, conversations)
     return url
 
 
-def prepare_postgres(n: int, admin_url: str) -> str:
+def prepare_postgres(n: int, conversations: int, admin_url: str) -> str:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -200,13 +416,13 @@ def prepare_postgres(n: int, admin_url: str) -> str:
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        ensure_store(url, n)
+        ensure_store(url, n, conversations)
     except LookupError:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         print(f"  building {n:,} customers (PostgreSQL)", flush=True)
-        populate(url, n)
+        populate(url, n, conversations)
     admin.dispose()
     return url
 
@@ -220,6 +436,41 @@ def bench_token(url: str) -> str:
         token = create_token(s, "api-bench", "admin", actor="bench")
     engine.dispose()
     return token
+
+
+BENCH_USER, BENCH_PASSWORD = "bench-admin", "bench-password-1"
+
+
+def bench_user(url: str) -> None:
+    """The user the page cases log in as (created, or its password reset)."""
+    from clientlens.service.auth import add_user
+    from clientlens.store.db import make_engine, session_scope
+
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        add_user(s, BENCH_USER, "admin", BENCH_PASSWORD, actor="bench")
+    engine.dispose()
+
+
+def login_cookie(base: str) -> str:
+    """Log in through the form as a browser does; the session cookie's ``name=value``."""
+    import re
+
+    import httpx
+
+    with httpx.Client(base_url=base, timeout=30) as client:
+        page = client.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        if csrf is None:
+            raise RuntimeError("no CSRF token on the login page")
+        resp = client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD,
+                                           "csrf_token": csrf.group(1), "next": "/"})
+        if resp.status_code >= 400:
+            raise RuntimeError(f"login failed: {resp.status_code}")
+        cookies = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    if "clientlens_session=" not in cookies:
+        raise RuntimeError("login gave no session cookie")
+    return cookies
 
 
 def serve(url: str, port: int) -> None:
@@ -264,13 +515,14 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def open_loop(host: str, port: int, token: str, make_path: Any, rate: float, duration: float,
+async def open_loop(host: str, port: int, headers: str, make_path: Any, rate: float, duration: float,
                     connections: int = 128) -> dict[str, Any]:
     """Send ``rate`` requests/s for ``duration`` s whatever the responses do; latency from the scheduled time.
 
     A lean keep-alive HTTP/1.1 client (a general-purpose client's pool costs more CPU than the
     server at these rates): a scheduler queues each request at its time, ``connections`` workers
     send them; a request waiting for a free connection keeps its scheduled time, so waits count.
+    ``headers``: the extra header lines of every request (``Name: value\\r\\n`` each).
     """
     n = int(rate * duration)
     lat: list[float] = []
@@ -286,7 +538,7 @@ async def open_loop(host: str, port: int, token: str, make_path: Any, rate: floa
                 writer.close()
                 return
             i, scheduled = item
-            request = (f"GET {make_path(i)} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+            request = (f"GET {make_path(i)} HTTP/1.1\r\nHost: {host}\r\n{headers}"
                        f"Connection: keep-alive\r\n\r\n").encode()
             try:
                 writer.write(request)
@@ -372,8 +624,14 @@ def _safe_ppid(pid: int) -> int | None:
         return None
 
 
-def run_backend(name: str, url: str, n: int, rate: float, duration: float) -> dict[str, dict[str, Any]]:
+PAGE_RATE = 50.0  # the dashboard and inbox pages' goal rate (requests/s)
+INBOX_VIEWS = ("unresolved",) * 8 + ("resolved", "all")  # the share of each view a support team opens
+
+
+def run_backend(name: str, url: str, n: int, rate: float, duration: float, page_rate: float = PAGE_RATE,
+                only: list[str] | None = None) -> dict[str, dict[str, Any]]:
     token = bench_token(url)
+    bench_user(url)
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     OUT.mkdir(parents=True, exist_ok=True)
@@ -393,41 +651,61 @@ def run_backend(name: str, url: str, n: int, rate: float, duration: float) -> di
             time.sleep(0.2)
         else:
             raise RuntimeError("the server did not start")
+        cookie = login_cookie(base)
         rng = random.Random(5)
         measured, warm = int(rate * duration), int(rate * 2.0)
         ids = [f"C{rng.randrange(n):07d}" for _ in range(measured + warm + 100)]
         labels = [f"rfm_segment={RFM[rng.randrange(len(RFM))]}" for _ in range(measured + warm + 100)]
-        headers = {"Authorization": f"Bearer {token}"}
-        cases = {
-            "healthz (baseline)": lambda i: "/healthz",
-            "customer 360": lambda i: f"/api/v1/shops/{SHOP}/customers/{ids[i]}",
-            "filtered list": lambda i: f"/api/v1/shops/{SHOP}/customers?label={labels[i]}&limit=50",
-        }
+        views = [INBOX_VIEWS[rng.randrange(len(INBOX_VIEWS))] for _ in range(measured + warm + 100)]
+        api = {"Authorization": f"Bearer {token}"}
+        # The pages as a browser asks for them: its session cookie, HTML, gzip.
+        page = {"Cookie": cookie, "Accept": "text/html,application/xhtml+xml", "Accept-Encoding": "gzip, deflate"}
+        # (case, rate, path of request i, headers)
+        cases: list[tuple[str, float, Any, dict[str, str]]] = [
+            ("healthz (baseline)", rate, lambda i: "/healthz", {}),
+            ("customer 360", rate, lambda i: f"/api/v1/shops/{SHOP}/customers/{ids[i]}", api),
+            ("filtered list", rate, lambda i: f"/api/v1/shops/{SHOP}/customers?label={labels[i]}&limit=50", api),
+            (f"healthz (baseline, {page_rate:g}/s)", page_rate, lambda i: "/healthz", {}),
+            ("dashboard page", page_rate, lambda i: f"/shops/{SHOP}/dashboard", page),
+            ("inbox page", page_rate, lambda i: f"/shops/{SHOP}/inbox?view={views[i]}", page),
+        ]
         out = {}
-        for case, make in cases.items():
+        for case, case_rate, make, headers in cases:
+            if only and not case.startswith("healthz") and not any(o in case for o in only):
+                continue
+            case_measured = int(case_rate * duration)
             # Service time first: one request at a time (closed loop); 1000 / median = requests/s one core serves.
-            with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-                # Warm-up, right before the case and not measured: the CLV ranking of the snapshot, and
-                # each label filter's count (cached for [web] count_cache_seconds, 60 s by default).
+            with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+                # Warm-up, right before the case and not measured: the CLV ranking of the snapshot, each
+                # label filter's count (cached for [web] count_cache_seconds, 60 s by default), the
+                # dashboard's care figures of the snapshot (computed once per snapshot and process).
                 for i in range(20):
-                    client.get(make(len(ids) - 41 - i))
+                    resp = client.get(make(len(ids) - 41 - i))
+                    if resp.status_code != 200:
+                        raise RuntimeError(f"{case}: {resp.status_code} {resp.text[:300]}")
                 if case == "filtered list":
                     for label in RFM:
                         client.get(f"/api/v1/shops/{SHOP}/customers", params={"label": f"rfm_segment={label}"})
+                if case == "inbox page":
+                    for view in set(INBOX_VIEWS):
+                        client.get(f"/shops/{SHOP}/inbox", params={"view": view})
                 times = []
                 for i in range(40):
                     t = time.perf_counter()
                     client.get(make(len(ids) - 1 - i))
                     times.append((time.perf_counter() - t) * 1000)
             service = float(np.median(times))
+            lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
             # Then 2 s at the rate, not measured: the pool opens the connections the load needs (each
             # new PostgreSQL connection costs a backend, authentication and its first plans; after a
             # restart that first second sees up to about 250 ms, see docs/api.md).
-            asyncio.run(open_loop("127.0.0.1", port, token, lambda i, make=make: make(measured + i), rate, 2.0))
-            res = asyncio.run(open_loop("127.0.0.1", port, token, make, rate, duration))
+            asyncio.run(open_loop("127.0.0.1", port, lines, lambda i, make=make, m0=case_measured: make(m0 + i),
+                                  case_rate, 2.0))
+            res = asyncio.run(open_loop("127.0.0.1", port, lines, make, case_rate, duration))
             res["service_ms"] = service
+            res["rate"] = case_rate
             out[case] = res
-            print(f"  {name:10s} {case:20s} service {service:6.1f} ms (~{1000 / service:5.0f} req/s)  "
+            print(f"  {name:10s} {case:26s} {case_rate:5.0f}/s service {service:6.1f} ms (~{1000 / service:5.0f} req/s)  "
                   f"p50 {res['p50']:7.1f} ms  p99 {res['p99']:7.1f} ms  errors {res['errors']}/{res['requests']}",
                   flush=True)
         return out
@@ -441,23 +719,26 @@ def run_backend(name: str, url: str, n: int, rate: float, duration: float) -> di
 
 
 def write_doc(results: dict[str, dict[str, dict[str, Any]]], args: argparse.Namespace) -> None:
-    lines = [f"Run {datetime.now().strftime('%Y-%m-%d %H:%M')} UTC: {args.customers:,} customers, open loop at "
-             f"{args.rate:g} req/s for {args.duration:g} s per case, server on CPU 0, load generator on CPU 1 "
-             f"(`{'--quick' if args.quick else 'default run'}`); PostgreSQL "
+    lines = [f"Run {datetime.now().strftime('%Y-%m-%d %H:%M')} UTC: {args.customers:,} customers, "
+             f"{args.conversations:,} conversations, open loop for {args.duration:g} s per case at "
+             f"{args.rate:g} req/s (API) and {args.page_rate:g} req/s (pages), server on CPU 0, load generator on "
+             f"CPU 1 (`{'--quick' if args.quick else 'default run'}`); PostgreSQL "
              f"{'pinned to CPU 1 with the load generator' if args.pg_cpu == 'load' else 'free on both cores'} "
-             f"(`--pg-cpu {args.pg_cpu}`).", "",
-             "| store | endpoint | service time, one at a time (ms) | capacity (req/s) | p50 (ms) | p99 (ms) | "
-             "p99 / baseline p99 | errors |", "|---|---|---|---|---|---|---|---|"]
+             f"(`--pg-cpu {args.pg_cpu}`); load average {args.load_seen}.", "",
+             "| store | endpoint | rate (req/s) | service time, one at a time (ms) | capacity (req/s) | p50 (ms) | "
+             "p99 (ms) | p99 / baseline p99 | errors |", "|---|---|---|---|---|---|---|---|---|"]
     for backend, cases in results.items():
-        base = cases["healthz (baseline)"]["p99"] or 1e-9
+        # each case against the healthz baseline measured at its own rate
+        bases = {r["rate"]: r["p99"] or 1e-9 for c, r in cases.items() if c.startswith("healthz")}
         for case, r in cases.items():
-            lines.append(f"| {backend} | {case} | {r['service_ms']:.1f} | {1000 / r['service_ms']:.0f} | {r['p50']:.1f} | "
-                         f"{r['p99']:.1f} | {r['p99'] / base:.1f} | {r['errors']} / {r['requests']} |")
+            base = bases.get(r["rate"], float("nan"))
+            lines.append(f"| {backend} | {case} | {r['rate']:g} | {r['service_ms']:.1f} | {1000 / r['service_ms']:.0f} | "
+                         f"{r['p50']:.1f} | {r['p99']:.1f} | {r['p99'] / base:.1f} | {r['errors']} / {r['requests']} |")
     block = "\n".join(lines)
     text = DOC.read_text("utf-8") if DOC.exists() else "# API\n\n<!-- bench:start -->\n<!-- bench:end -->\n"
     suffix = ("" if args.rate == 200 else f"-{args.rate:g}") + ("" if args.pg_cpu == "load" else "-shared")
     start, end = f"<!-- bench{suffix}:start -->", f"<!-- bench{suffix}:end -->"
-    if start in text and end in text and not args.quick:
+    if start in text and end in text and not args.quick and not args.cases:
         text = text.split(start)[0] + start + "\n" + block + "\n" + end + text.split(end, 1)[1]
         DOC.write_text(text, "utf-8")
     print(block)
@@ -469,6 +750,10 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--rate", type=float, default=200.0)
     ap.add_argument("--duration", type=float, default=30.0)
+    ap.add_argument("--conversations", type=int, default=100_000)
+    ap.add_argument("--page-rate", type=float, default=PAGE_RATE, help="requests/s of the page cases")
+    ap.add_argument("--cases", default="", help="comma-separated substrings: run only the matching cases "
+                    "(the baselines always run); the docs are then left alone")
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--pg-url", default=os.environ.get("CLIENTLENS_TEST_PG_URL", DEFAULT_PG))
     ap.add_argument("--pg-cpu", choices=("load", "shared"), default="load",
@@ -481,14 +766,16 @@ def main(argv: list[str]) -> int:
         serve(args.serve, args.port)
         return 0
     if args.quick:
-        args.customers, args.rate, args.duration = 20_000, 100.0, 5.0
+        args.customers, args.rate, args.duration, args.conversations = 20_000, 100.0, 5.0, 2_000
+    args.load_seen = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})
     results: dict[str, dict[str, dict[str, Any]]] = {}
     for backend in args.backends.split(","):
         print(f"== {backend}", flush=True)
         try:
-            url = prepare_sqlite(args.customers) if backend == "sqlite" else prepare_postgres(args.customers, args.pg_url)
+            url = (prepare_sqlite(args.customers, args.conversations) if backend == "sqlite"
+                   else prepare_postgres(args.customers, args.conversations, args.pg_url))
         except Exception as exc:  # e.g. PostgreSQL not running: report, go on with the others
             print(f"  {backend} skipped: {exc}")
             continue
@@ -496,7 +783,8 @@ def main(argv: list[str]) -> int:
         if restore is not None:
             print("  PostgreSQL pinned to CPU 1 (with the load generator) for this run", flush=True)
         try:
-            results[backend] = run_backend(backend, url, args.customers, args.rate, args.duration)
+            results[backend] = run_backend(backend, url, args.customers, args.rate, args.duration, args.page_rate,
+                                           [c for c in args.cases.split(",") if c])
         finally:
             if restore is not None:
                 restore()

@@ -182,7 +182,10 @@ def _queue(shop_id: int, status: str | None, assignee: str | None, include_resol
 def list_conversations(session: Session, shop_name: str, *, status: str | None = None,
                        assignee: str | None = None, include_resolved: bool = False,
                        limit: int | None = None, offset: int = 0) -> list[Conversation]:
-    """Conversations, highest priority first, then the earliest first-response due time (one page of them)."""
+    """Conversations, highest priority first, then the earliest first-response due time (one page of them).
+
+    The order is that of the index ``ix_care_conversations_queue`` (migration 0008), status last in it:
+    a page reads about a page of index entries, whatever the view and the size of the queue."""
     shop = get_shop(session, shop_name)
     q = _queue(shop.id, status, assignee, include_resolved).order_by(
         Conversation.priority.desc(), Conversation.first_response_due.is_(None),

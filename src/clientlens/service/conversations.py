@@ -8,6 +8,7 @@ resolved conversation (care's rule).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -50,14 +51,36 @@ def sync(session: Session, settings: Settings, shop: m.Shop) -> None:
     care_inbox.sync_conversations(session, shop.name, settings)
 
 
+_COUNTS: dict[tuple[Any, ...], tuple[float, int]] = {}
+
+
+def _count(session: Session, shop: m.Shop, status: str | None, assignee: str | None, include_resolved: bool,
+           ttl: float) -> int:
+    """How many conversations the queue holds; cached ``ttl`` seconds per (store, shop, filter) as the
+    customer list's counts are (``[web] count_cache_seconds``): a count of the whole queue costs a pass
+    over it."""
+    key = (str(session.get_bind().url), shop.id, status, assignee, include_resolved)
+    now = time.monotonic()
+    hit = _COUNTS.get(key)
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    n = care_inbox.count_conversations(session, shop.id, status=status, assignee=assignee,
+                                       include_resolved=include_resolved)
+    if ttl > 0:
+        if len(_COUNTS) > 10_000:
+            _COUNTS.clear()
+        _COUNTS[key] = (now, n)
+    return n
+
+
 def inbox(session: Session, settings: Settings, shop: m.Shop, *, status: str | None = None,
           include_resolved: bool = False, assignee: str | None = None, limit: int = 50,
-          offset: int = 0) -> s.Page[s.ConversationRead]:
-    """Conversations of a shop, most urgent first (resolved ones only when asked), one page of them."""
+          offset: int = 0, count_ttl: float = 0.0) -> s.Page[s.ConversationRead]:
+    """Conversations of a shop, most urgent first (resolved ones only when asked), one page of them; the
+    count is cached for ``count_ttl`` seconds per filter (0: counted every time)."""
     page = care_inbox.list_conversations(session, shop.name, status=status, assignee=assignee,
                                          include_resolved=include_resolved, limit=limit, offset=offset)
-    count = care_inbox.count_conversations(session, shop.id, status=status, assignee=assignee,
-                                           include_resolved=include_resolved)
+    count = _count(session, shop, status, assignee, include_resolved, count_ttl)
     people = _people(session, [c.customer_id for c in page])
     data = [read(c, *people.get(c.customer_id, ("?", None))) for c in page]
     return s.ConversationPage(data=data, count=count)

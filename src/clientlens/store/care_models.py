@@ -50,6 +50,13 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+# The inbox queue in its listing order (care.inbox.list_conversations: priority, due times first, due
+# time, id), the status last so that each view's filter is tested in the index; migration 0008.
+Index("ix_care_conversations_queue", Conversation.shop_id, Conversation.priority.desc(),
+      Conversation.first_response_due.is_(None), Conversation.first_response_due, Conversation.id,
+      Conversation.status)
+
+
 class ConversationMessage(Base):
     """One interaction of a conversation (the interaction holds the text)."""
 

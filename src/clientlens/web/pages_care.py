@@ -28,7 +28,7 @@ def inbox(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
     allow(user, "customers.read")
     status, everything = INBOX_VIEWS[view]
     page = conversations.inbox(db, request.app.state.settings, shop, status=status, include_resolved=everything,
-                               limit=200)
+                               limit=200, count_ttl=request.app.state.web.count_cache_seconds)
     current = conversations.detail(db, shop, conversation) if conversation else None
     return render(request, "inbox.html", user, shop=shop.name, page=page, view=view, current=current)
 
