@@ -48,6 +48,17 @@ def read_limits(settings: Settings) -> ReadLimits:
                       binary_share=ing.binary_control_share)
 
 
+def _unusable_as_input(batches: Iterator[RawTable], path: Path) -> Iterator[RawTable]:
+    """The source's batches; any failure to read the file (a damaged workbook or row group, a reader
+    error) is an InputError naming the file, never a traceback."""
+    try:
+        yield from batches
+    except InputError:
+        raise
+    except Exception as exc:  # every reader has its own errors
+        raise InputError(f"{path.name}: cannot be read as a table ({type(exc).__name__}: {exc})") from exc
+
+
 @dataclass
 class Batch:
     """One batch: the validation (typed rows, base text), the keyed rows to load, its rejections."""
@@ -76,7 +87,8 @@ class FileReader:
             opts = replace(opts, timezone=shop_timezone)
         self.entity, self.settings, self.now = entity, settings, now
         self.mapping, self.options = mp, opts
-        self._batches = open_source(path, opts, read_limits(settings))
+        self._path = Path(path)
+        self._batches = _unusable_as_input(open_source(path, opts, read_limits(settings)), self._path)
         first = next(self._batches, None)
         if first is None or (first.table.num_rows == 0 and first.rejections.height == 0):
             name = first.source if first is not None else Path(path).name
