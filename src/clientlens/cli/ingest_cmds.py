@@ -74,6 +74,9 @@ def import_cmd(ctx: typer.Context, entity: EntityArg, file: FileArg, shop: Shop 
         _error(exc)
         raise typer.Exit(EXIT_ERROR) from exc
     _summary(report)
+    from clientlens.service.imports import after_import
+
+    after_import(actx.ready_engine(), actx.settings, shop, entity.value)  # new messages join their conversations
     if report.rejected:
         raise typer.Exit(EXIT_REJECTED)
 
