@@ -98,7 +98,10 @@ if mode == "import":
     t0 = time.perf_counter()
     rep = import_file(engine, "rss", "orders", path, settings=load_settings(search_cwd=False))
     out = {"seconds": time.perf_counter() - t0, **rep.counts()}
-out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process's own peak (ru_maxrss is kept across fork and exec, so it would report the
+# parent's size whenever the parent was bigger).
+hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")]
+out["maxrss_mb"] = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
 """
 
@@ -202,7 +205,7 @@ def run_backend(name: str, engine: Engine, lines_csv: Path, orders_csv: Path, n:
 
 def write_doc(results: dict[str, dict[str, float]], n: int, rss_rows: int) -> None:
     lines = [BEGIN, "", f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {n:,} order lines, "
-             f"{os.cpu_count()} cores (`bench/import_bench.py{' --quick' if n < 1_000_000 else ''}`):", "",
+             f"{os.cpu_count()} cores (`bench/import_bench.py{f' --rows {n}' if n != 1_000_000 else ''}`):", "",
              "| store | import_file (validated) rows/s | raw load rows/s | ratio |",
              "|---|---:|---:|---:|"]
     for name, r in results.items():
