@@ -107,6 +107,7 @@ class Settings(_Section):
     models: dict[str, Any] = Field(default_factory=dict)
     care: dict[str, Any] = Field(default_factory=dict)
     web: dict[str, Any] = Field(default_factory=dict)
+    privacy: dict[str, Any] = Field(default_factory=dict)  # store.erasure.PrivacySettings
 
     def shop(self, name: str) -> ShopSettings:
         """Settings of one shop: ``[shop_defaults]`` overridden by ``[shops.NAME]``."""

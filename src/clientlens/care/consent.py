@@ -1,6 +1,8 @@
 """Consent: the guard every message passes, and unsubscribes (link, reply, import) that withdraw it.
 
-A withdrawal sets ``customers.consent_<channel>`` to false at once and records a ConsentEvent.
+A withdrawal sets ``customers.consent_<channel>`` to false at once and records a ConsentEvent, the
+latest of the channel: the columns always equal the latest event per channel (store.consent), and
+a later import cannot undo a withdrawal with older or undated data.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from clientlens.care.config import CareSettings
 from clientlens.errors import CareError, ConsentError, InputError, NotFoundError
 from clientlens.store import models as m
 from clientlens.store.care_models import UnsubscribeToken
+from clientlens.store.consent import latest_events
 from clientlens.store.repository import get_customer, utcnow
 
 CONSENT_CHANNELS = m.CONSENT_CHANNELS
@@ -44,10 +47,13 @@ def withdraw_consent(session: Session, customer: m.Customer, channel: str, sourc
     if channel not in CONSENT_CHANNELS:
         raise CareError(f"unknown consent channel {channel!r}; use one of {', '.join(CONSENT_CHANNELS)}")
     now = now or utcnow()
+    session.flush()
+    latest = latest_events(session.connection(), [customer.id]).get((customer.id, channel))
+    at = max(now, latest[1]) if latest is not None else now  # the unsubscribe is the latest word
     setattr(customer, f"consent_{channel}", False)
     customer.updated_at = now
     event = m.ConsentEvent(shop_id=customer.shop_id, customer_id=customer.id, channel=channel,
-                           granted=False, at=now, source=source)
+                           granted=False, at=at, source=source)
     session.add(event)
     session.flush()
     return event

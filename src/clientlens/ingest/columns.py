@@ -39,7 +39,7 @@ CONSENTS = " ".join(f"consent_{c}:bool" for c in ("email", "sms", "phone", "post
 SPECS: dict[str, tuple[Col, ...]] = {
     "customers": _cols("customer_id*:id name:str email:str phone:str birth_date:date gender:str "
                        "income_band:str kind:str country:country city:str address:str language:str timezone:str "
-                       f"preferred_channel:str {CONSENTS} created_at:datetime"),
+                       f"preferred_channel:str {CONSENTS} consent_date:datetime created_at:datetime"),
     "orders": _cols("order_id:id customer_id*:id order_date*:datetime channel:channel currency:currency "
                     "total*:money discount_total:money status:status"),
     # customer_id / order_date / currency are optional extras: with them, unknown orders are created.

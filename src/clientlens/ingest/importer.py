@@ -21,6 +21,7 @@ from clientlens.ingest.options import Mapping, ParseOptions
 from clientlens.ingest.quarantine import QuarantineWriter, Rejection, concat_rejections
 from clientlens.ingest.reading import FileReader
 from clientlens.ingest.runs import finish_run, import_transaction, record_failure, shop_id, start_run
+from clientlens.store.erasure import ErasureGuard, privacy_settings, register_file
 from clientlens.store.repository import utcnow
 
 log = logging.getLogger(__name__)
@@ -47,14 +48,18 @@ class ImportReport:
     encoding: str | None = None
     shop_id: int = 0
 
+    erased: int = 0  # rows of erased customers, refused or kept anonymous (store.erasure)
+    consent_not_applied: int = 0  # consent grants older than a withdrawal (store.consent)
+
     @property
     def exit_code(self) -> int:
         """0 when every row was kept, 3 when some were rejected (docs/interfaces.md)."""
         return 3 if self.rejected else 0
 
     def counts(self) -> dict[str, int]:
+        extra = {k: v for k, v in (("erased", self.erased), ("consent_not_applied", self.consent_not_applied)) if v}
         return {"read": self.read, "inserted": self.inserted, "updated": self.updated,
-                "unchanged": self.unchanged, "rejected": self.rejected}
+                "unchanged": self.unchanged, "rejected": self.rejected, **extra}
 
 
 def validated_batches(path: str | Path, entity: str, *, mapping: Mapping | str | Path | dict[str, Any] | None = None,
@@ -170,6 +175,9 @@ def import_file(engine: Engine, shop: str, entity: str, path: str | Path, *,
         raise StoreError(f"{reader.source}: the import into shop {shop!r} failed and was rolled back, nothing "
                          f"was changed (import run {report.run_id} marked failed): {what}") from exc
     report.quarantine = sink.finish()
+    if report.quarantine is not None:  # erasure scrubs it wherever it was written (store.erasure)
+        with engine.begin() as conn:
+            register_file(conn, "quarantine", report.quarantine, now)
     if entity == "customers":
         _resolve_identities(engine, report.shop_id)
     log.info("imported %s as %s into %s: %s", reader.source, entity, shop, report.counts())
@@ -190,7 +198,12 @@ def _load(conn: Connection, reader: FileReader, report: ImportReport, sink: Quar
     done = 0
     if progress:
         progress(0, 0)
+    guard = ErasureGuard(conn, sid, entity, privacy_settings(settings.privacy).on_erased_match,
+                         settings.identity.default_region)
     for batch in reader:
+        kept, erased = guard(batch.kept)  # rows of erased customers refused or kept anonymous
+        report.erased += erased
+        batch = replace(batch, kept=kept)
         bctx = replace(ctx, raw_fields=batch.raw_fields) if entity in ("order-lines", "feedback") else ctx
         if created is not None:
             created.create(conn, bctx, batch.kept)
@@ -204,10 +217,13 @@ def _load(conn: Connection, reader: FileReader, report: ImportReport, sink: Quar
             done += min(size, batch.kept.height - start)
             if progress:
                 progress(done, 0)
-        sink.add(concat_rejections(late))
+        rejected, erased = guard.rejections(concat_rejections(late))  # no quarantined rows of erased customers
+        report.erased += erased
+        sink.add(rejected)
     if created is not None:
         created.settle(conn, ctx)
     report.read = reader.read
+    report.consent_not_applied = ctx.tally.get("consent_not_applied", 0)
     report.unchanged += reader.exact_repeats
     report.rejected = sink.rows
     report.rejections = sink.first

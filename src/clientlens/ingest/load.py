@@ -9,7 +9,7 @@ the product.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table, select
 from clientlens.ingest import dbio
 from clientlens.ingest.keys import CONTENT
 from clientlens.store import models as m
+from clientlens.store.consent import ConsentValue, apply_imported_consent
 from clientlens.store.models import CONSENT_CHANNELS
 from clientlens.store.search import index_names
 
@@ -36,6 +37,7 @@ class BatchContext:
     provided: frozenset[str]
     default_region: str
     raw_fields: pl.DataFrame | None = None
+    tally: dict[str, int] = field(default_factory=dict)  # shared by the batches: consent_not_applied
 
 
 Counts = tuple[int, int, int, pl.DataFrame]
@@ -109,7 +111,8 @@ def _phones(frame: pl.DataFrame, region: str) -> pl.Series:
 
 def load_customers(conn: Connection, ctx: BatchContext, batch: pl.DataFrame) -> Counts:
     batch = batch.with_columns(_phones(batch, ctx.default_region).alias("_e164"))
-    cols = [c for c in CONTENT["customers"] if c in ctx.provided and c != "created_at"]
+    # consent columns are derived from the consent history (store.consent), never written directly
+    cols = [c for c in CONTENT["customers"] if c in ctx.provided and c != "created_at" and not c.startswith("consent_")]
     values = {c: pl.col(c) for c in cols}
     if "email" in ctx.provided:
         values["email_norm"] = pl.col("email").str.strip_chars().str.to_lowercase()
@@ -117,8 +120,6 @@ def load_customers(conn: Connection, ctx: BatchContext, batch: pl.DataFrame) -> 
         values["phone_e164"] = pl.col("_e164")
     values["updated_at"] = pl.lit(ctx.now)
     consents = [c for c in CONSENT_CHANNELS if f"consent_{c}" in ctx.provided]
-    before = dbio.lookup(conn, T["customers"], ctx.shop_id, batch.get_column("_key").to_list(),
-                         cols=[f"consent_{c}" for c in consents]) if consents else None
     created = pl.col("created_at").fill_null(pl.lit(ctx.now)) if "created_at" in ctx.provided else pl.lit(ctx.now)
     ins, upd, same, joined = _upsert(conn, T["customers"], ctx, batch, values, keep=[*cols, "email_norm", "phone_e164"],
                                      insert_only={"created_at": created})
@@ -126,18 +127,14 @@ def load_customers(conn: Connection, ctx: BatchContext, batch: pl.DataFrame) -> 
         named = batch.join(dbio.lookup(conn, T["customers"], ctx.shop_id, batch.get_column("_key").to_list(),
                                        cols=("id",)), on="_key").filter(pl.col("name").is_not_null()).select("id", "name")
         index_names(conn, ctx.shop_id, named.iter_rows())
-    if consents and before is not None:
+    if consents:
         ids = dbio.lookup(conn, T["customers"], ctx.shop_id, batch.get_column("_key").to_list(), cols=("id",))
-        old = before.rename({f"consent_{c}": f"_old_{c}" for c in consents})
-        j = batch.join(ids, on="_key").join(old, on="_key", how="left")
-        events = []
-        for c in consents:
-            new, prev = pl.col(f"consent_{c}"), pl.col(f"_old_{c}")
-            ev = j.filter(new.is_not_null() & (prev.is_null() | (prev != new))).select(
-                shop_id=pl.lit(ctx.shop_id), customer_id=pl.col("id"), channel=pl.lit(c),
-                granted=new, at=pl.lit(ctx.now), source=pl.lit(f"import:{ctx.source}"))
-            events.append(ev)
-        dbio.insert(conn, T["consent_events"], pl.concat(events))
+        j = batch.join(ids, on="_key")
+        dated = "consent_date" in j.columns
+        given = [ConsentValue(row["id"], c, row[f"consent_{c}"], row["consent_date"] if dated else None)
+                 for row in j.iter_rows(named=True) for c in consents if row[f"consent_{c}"] is not None]
+        ctx.tally["consent_not_applied"] = ctx.tally.get("consent_not_applied", 0) + apply_imported_consent(
+            conn, ctx.shop_id, given, source=f"import:{ctx.source}", now=ctx.now)
     return ins, upd, same, EMPTY
 
 

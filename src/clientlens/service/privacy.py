@@ -12,19 +12,27 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, Text, func, select, text, update
+from sqlalchemy import String, Text, select, text, update
 from sqlalchemy.orm import Session
 
 from clientlens.config import Settings
 from clientlens.service.auth import audit
 from clientlens.store import auth_models as am
 from clientlens.store import models as m
+from clientlens.store.erasure import (
+    add_tombstones,
+    literal_pattern,
+    normalise_phone,
+    phone_pattern,
+    pseudonym,
+    registered_files,
+)
 from clientlens.store.repository import get_customer, utcnow
 
 log = logging.getLogger(__name__)
@@ -109,34 +117,63 @@ def export_customer(session: Session, shop: m.Shop, customer_id: str) -> dict[st
     return doc
 
 
-def _scrub_values(profiles: list[m.Customer], *, with_ids: bool) -> list[str]:
-    """Personal strings to remove from free text (ids only where they cannot be part of other ids)."""
-    values: set[str] = set()
-    fields = ("name", "email", "email_norm", "phone", "phone_e164", "address") + (("external_id",) if with_ids else ())
+def _scrub_patterns(profiles: list[m.Customer], *, with_ids: bool) -> list[str]:
+    """Regular expressions (Python and PostgreSQL alike, used case-insensitively) of the personal values
+    to remove from free text: name, address and e-mail in any letter case, the phone in every usual
+    writing (E.164, international, national, any separators); ids only where they cannot be part of
+    other ids (files)."""
+    patterns: set[str] = set()
+    fields = ("name", "email", "email_norm", "phone", "address") + (("external_id",) if with_ids else ())
     for p in profiles:
         for f in fields:
             v = getattr(p, f)
             if isinstance(v, str) and len(v.strip()) >= MIN_SCRUB_LENGTH:
-                values.add(v.strip())
-    return sorted(values, key=len, reverse=True)
+                patterns.add(literal_pattern(v.strip()))
+        e164 = p.phone_e164 or normalise_phone(p.phone, p.country or "US")
+        phone = phone_pattern(e164) if e164 else None
+        if phone:
+            patterns.add(phone)
+    return sorted(patterns, key=len, reverse=True)
 
 
-def _scrub_tables(session: Session, values: list[str]) -> dict[str, int]:
+def _combined(patterns: list[str]) -> str:
+    return "|".join(f"({p})" for p in patterns)
+
+
+def _python_regex(patterns: list[str]) -> re.Pattern[str]:
+    """The patterns for replacing: a number is not matched inside a longer run of digits."""
+    return re.compile(r"(?<!\d)(?:" + _combined(patterns) + r")(?!\d)", re.IGNORECASE)
+
+
+SKIP_TABLES = ("customers", "store_secrets", "erasure_tombstones", "written_files", "alembic_version")
+
+
+def _scrub_tables(session: Session, patterns: list[str]) -> dict[str, int]:
     """Replace personal values inside every text column of every table (care tables and audit log too)."""
     counts: dict[str, int] = {}
+    if not patterns:
+        return counts
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    sql_pattern = ("(?i)" + _combined(patterns)) if sqlite else _combined(patterns)
+    regex = _python_regex(patterns)
     for table in m.Base.metadata.sorted_tables:
-        if table.name in ("customers",):
+        if table.name in SKIP_TABLES:
             continue
+        keys = list(table.primary_key.columns)
         for col in table.columns:
-            if not isinstance(col.type, String | Text) or col.primary_key:
+            if not isinstance(col.type, String | Text) or col.primary_key or not keys:
                 continue
             width = getattr(col.type, "length", None)
-            for v in values:
-                repl = "[erased]" if width is None or width >= 8 else ""
-                res = session.execute(update(table).where(col.contains(v, autoescape=True))
-                                      .values({col.name: func.replace(col, v, repl)}))
-                if res.rowcount:  # type: ignore[attr-defined]
-                    counts[f"{table.name}.{col.name}"] = counts.get(f"{table.name}.{col.name}", 0) + res.rowcount  # type: ignore[attr-defined]
+            repl = "[erased]" if width is None or width >= 8 else ""
+            match = col.regexp_match(sql_pattern) if sqlite else col.regexp_match(sql_pattern, flags="i")
+            for row in session.execute(select(*keys, col).where(match)).all():
+                old = row[-1]
+                new = regex.sub(repl, old) if isinstance(old, str) else old
+                if new == old:
+                    continue
+                session.execute(update(table).where(*(k == v for k, v in zip(keys, row[:-1], strict=True)))
+                                .values({col.name: new}))
+                counts[f"{table.name}.{col.name}"] = counts.get(f"{table.name}.{col.name}", 0) + 1
     return counts
 
 
@@ -154,31 +191,40 @@ def _eml_text(raw: bytes) -> str:
     return "\n".join(parts)
 
 
-def _scrub_files(paths: list[Path], values: list[str]) -> list[str]:
+def _scrub_files(paths: list[Path], patterns: list[str]) -> list[str]:
     """Delete messages (outbox ``.eml`` / ``.json``) naming the customer; rewrite other files without the values."""
-    changed = []
+    changed: list[str] = []
+    if not patterns:
+        return changed
+    regex = _python_regex(patterns)
     for path in paths:
         try:
             raw = path.read_bytes()
         except OSError:
             continue
         if path.suffix == ".eml":
-            if any(v in _eml_text(raw) or v in raw.decode("utf-8", "replace") for v in values):
+            if regex.search(_eml_text(raw)) or regex.search(raw.decode("utf-8", "replace")):
                 path.unlink()
                 changed.append(str(path))
             continue
         content = raw.decode("utf-8", errors="surrogateescape")
-        if path.suffix == ".json" and any(v in content or json.dumps(v)[1:-1] in content for v in values):
+        if path.suffix == ".json" and (regex.search(content) or regex.search(_json_text(content))):
             path.unlink()
             changed.append(str(path))
             continue
-        new = content
-        for v in values:
-            new = new.replace(v, "[erased]")
+        new = regex.sub("[erased]", content)
         if new != content:
             path.write_bytes(new.encode("utf-8", errors="surrogateescape"))
             changed.append(str(path))
     return changed
+
+
+def _json_text(content: str) -> str:
+    """The strings of a JSON document, unescaped (an e-mail may be written with \\u escapes)."""
+    try:
+        return json.dumps(json.loads(content), ensure_ascii=False)
+    except ValueError:
+        return ""
 
 
 def project_files(dirs: list[Path]) -> list[Path]:
@@ -199,13 +245,16 @@ def erase_customer(session: Session, shop: m.Shop, customer_id: str, *, actor: s
     """Anonymise a customer everywhere; returns what was changed (no personal data in it)."""
     cust = get_customer(session, shop.id, customer_id)
     profiles = _profiles(session, cust)
-    values = _scrub_values(profiles, with_ids=False)
-    file_values = _scrub_values(profiles, with_ids=True)
+    values = _scrub_patterns(profiles, with_ids=False)
+    file_values = _scrub_patterns(profiles, with_ids=True)
     ids = [p.id for p in profiles]
+    add_tombstones(session.connection(), shop.id, emails=[p.email_norm or p.email for p in profiles],
+                   phones=[p.phone_e164 or normalise_phone(p.phone, p.country or "US") for p in profiles],
+                   external_ids=[p.external_id for p in profiles], now=utcnow())
     counts: dict[str, int] = {}
     pseudonyms: dict[str, str] = {}
     for p in profiles:
-        pseudo = f"erased-{secrets.token_hex(8)}"
+        pseudo = pseudonym(session.connection(), p.external_id)  # later anonymous imports land on it
         pseudonyms[p.external_id] = pseudo
         for model in (m.SnapshotFeatures, m.SnapshotLabel, m.SnapshotScore):
             res = session.execute(update(model).where(model.customer_id == p.external_id,
@@ -254,7 +303,8 @@ def erase_customer(session: Session, shop: m.Shop, customer_id: str, *, actor: s
                               .values(target=pseudo))
         counts["audit_log.target"] = counts.get("audit_log.target", 0) + (res.rowcount or 0)  # type: ignore[attr-defined]
     counts.update(_scrub_tables(session, values))
-    files = _scrub_files(project_files(file_dirs), file_values)
+    known = registered_files(session.connection())  # quarantine files, wherever they were written
+    files = _scrub_files(sorted(set(project_files(file_dirs)) | set(known)), file_values)
     audit(session, actor, "customer_erased", target=next(iter(pseudonyms.values())), shop=shop.name,
           detail={"profiles": len(profiles), "files": len(files)})
     session.flush()

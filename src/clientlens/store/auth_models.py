@@ -92,3 +92,6 @@ Index("ix_snapshot_scores_expected_purchases_365d", SnapshotScore.snapshot_id,  
       SnapshotScore.expected_purchases_365d)
 Index("ix_snapshot_labels_tax_label_customer", SnapshotLabel.snapshot_id, SnapshotLabel.taxonomy,
       SnapshotLabel.label, SnapshotLabel.customer_id)
+
+# The privacy tables live beside these (registered with the same metadata wherever auth models are).
+from clientlens.store import privacy_models  # noqa: E402, F401
