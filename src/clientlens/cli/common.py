@@ -39,11 +39,17 @@ class AppContext:
 
     @cached_property
     def settings(self) -> Settings:
-        return load_settings(self.config_path)
+        """The configuration, with the store the command runs on (``--db``, else ``CLIENTLENS_DB``, else the
+        configured one), so everything that finds files beside the store (the saved model choice) finds them."""
+        loaded = load_settings(self.config_path)
+        url = self.db_option or self.env.get("CLIENTLENS_DB")
+        if url and url != loaded.store.url:
+            loaded = loaded.model_copy(update={"store": loaded.store.model_copy(update={"url": url})})
+        return loaded
 
     @property
     def db_url(self) -> str:
-        return self.db_option or self.env.get("CLIENTLENS_DB") or self.settings.store.url
+        return self.settings.store.url
 
     @cached_property
     def engine(self) -> Engine:
