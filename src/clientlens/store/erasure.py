@@ -29,7 +29,7 @@ from sqlalchemy import Connection, select
 from clientlens.store.privacy_models import ErasureTombstone, StoreSecret, WrittenFile
 
 SALT_NAME = "erasure_salt"
-KINDS = ("email", "phone", "external_id")
+KINDS = ("email", "phone", "phone_national", "external_id")
 ERASED = "[erased]"
 # Personal columns of an imported customer row that a kept-anonymous match loses.
 PERSONAL_COLUMNS = ("name", "email", "phone", "birth_date", "gender", "income_band", "address", "city",
@@ -91,8 +91,10 @@ def add_tombstones(conn: Connection, shop_id: int, *, emails: Iterable[str | Non
                    now: datetime) -> int:
     """Record tombstones (normalised e-mails, E.164 phones, external ids); returns how many are new."""
     salt = store_salt(conn)
+    phones = [p for p in phones if p]
     wanted = {(k, digest(salt, k, v)) for k, values in (
-        ("email", (normalise_email(e) for e in emails)), ("phone", phones), ("external_id", external_ids))
+        ("email", [normalise_email(e) for e in emails]), ("phone", phones),
+        ("phone_national", [national_number(p) for p in phones]), ("external_id", list(external_ids)))
         for v in values if v}
     have = set(conn.execute(select(TOMBSTONES.c.kind, TOMBSTONES.c.digest).where(
         TOMBSTONES.c.shop_id == shop_id, TOMBSTONES.c.digest.in_([d for _, d in wanted]))).all()) if wanted else set()
@@ -137,41 +139,67 @@ def pseudonym(conn: Connection, external_id: str) -> str:
     return "erased-" + digest(store_salt(conn), "pseudonym", external_id)[:16]
 
 
+PHONE_RE = re.compile(r"(?<![\d+])(\+|00)?\d[\d\-. ()/]{5,}\d(?!\d)")
+
+
+def national_number(e164: str) -> str | None:
+    """The national significant number of an E.164 phone (``+48600700800`` -> ``600700800``)."""
+    import phonenumbers
+
+    try:
+        return str(phonenumbers.national_significant_number(phonenumbers.parse(e164, None)))
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _national_candidates(raw: str) -> set[str]:
+    """What a number written in text may be without its country code or trunk prefix."""
+    import phonenumbers
+
+    digits = re.sub(r"\D", "", raw)
+    out = {digits, digits.lstrip("0")}
+    if raw.startswith(("+", "00")):
+        try:
+            out.add(str(phonenumbers.national_significant_number(phonenumbers.parse("+" + digits.removeprefix("00")
+                                                                                       if raw.startswith("00")
+                                                                                       else "+" + digits, None))))
+        except phonenumbers.NumberParseException:
+            pass
+    return {d for d in out if len(d) >= 6}
+
+
 @dataclass
 class TextScrubber:
-    """Replaces tombstoned e-mails and phone numbers found in free text by ``[erased]``."""
+    """Replaces tombstoned e-mails and phone numbers (in any writing: the national number with any
+    separators, with or without country code) found in free text by ``[erased]``."""
 
     conn: Connection
     shop_id: int
     region: str = "US"
 
     def __call__(self, texts: Sequence[str | None]) -> list[str | None]:
-        import phonenumbers
-
         emails: dict[str, str] = {}
-        phones: dict[int, dict[str, str]] = {}
-        for i, text in enumerate(texts):
+        phones: dict[str, set[str]] = {}
+        for text in texts:
             if not text:
                 continue
             for match in EMAIL_RE.finditer(text):
                 emails[match.group(0)] = normalise_email(match.group(0)) or ""
-            for found in phonenumbers.PhoneNumberMatcher(text, self.region, leniency=phonenumbers.Leniency.POSSIBLE):
-                e164 = phonenumbers.format_number(found.number, phonenumbers.PhoneNumberFormat.E164)
-                phones.setdefault(i, {})[found.raw_string] = e164
+            for match in PHONE_RE.finditer(text):
+                phones[match.group(0)] = _national_candidates(match.group(0))
         bad_emails = erased_values(self.conn, self.shop_id, "email", list(emails.values()))
-        all_phones = {e for d in phones.values() for e in d.values()}
-        bad_phones = erased_values(self.conn, self.shop_id, "phone", list(all_phones))
+        bad_phones = erased_values(self.conn, self.shop_id, "phone_national",
+                                   sorted({c for cands in phones.values() for c in cands}))
         if not bad_emails and not bad_phones:
             return list(texts)
+        hits = [raw for raw, norm in emails.items() if norm in bad_emails]
+        hits += [raw for raw, cands in phones.items() if cands & bad_phones]
+        hits.sort(key=len, reverse=True)
         out: list[str | None] = []
-        for i, text in enumerate(texts):
+        for text in texts:
             if text:
-                for raw, norm in emails.items():
-                    if norm in bad_emails and raw in text:
-                        text = text.replace(raw, ERASED)
-                for raw, e164 in phones.get(i, {}).items():
-                    if e164 in bad_phones:
-                        text = text.replace(raw, ERASED)
+                for raw in hits:
+                    text = text.replace(raw, ERASED)
             out.append(text)
         return out
 
