@@ -10,6 +10,7 @@ in the table (or the table names a route the app lacks).
 from __future__ import annotations
 
 import io
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -68,6 +69,9 @@ ROUTES: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {
     ("GET", S + "/merges"): ("merges.read", 200, {}),
     ("POST", S + "/merges/{merge_id}/accept"): ("merges.write", 200, {}),
     ("POST", S + "/merges/{merge_id}/undo"): ("merges.write", 200, {}),
+    ("POST", S + "/merges/{merge_id}/reject"): ("merges.write", 200, {"setup": "suggest_merge"}),
+    ("POST", S + "/merges/separate"): ("merges.write", 200, {"json": {"first": "20", "second": "21"}}),
+    ("DELETE", S + "/snapshots/{as_of}"): ("snapshots.delete", 200, {"path": {"as_of": "1997-03-31"}}),
     ("POST", "/api/v1/unsubscribe/{token}"): ("public", 200, {}),
     ("GET", "/api/v1/users"): ("users.admin", 200, {}),
     ("POST", "/api/v1/users"): ("users.admin", 201, {"json": {"name": "newbie", "role": "agent", "password": "long-enough-1"}}),
@@ -100,6 +104,8 @@ ROUTES: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {
     ("POST", "/shops/{shop}/inbox/{conversation_id}/{action}"): ("conversations.write", 200, {
         "path": {"action": "assign"}, "data": {"assignee": "agent"}, "headers": {"HX-Request": "true"}}),
     ("GET", "/shops/{shop}/merges"): ("merges.read", 200, {"params": {"status": "all"}}),
+    ("POST", "/shops/{shop}/merges/separate"): ("merges.write", 303, {"data": {"first": "22", "second": "23"}}),
+    ("POST", "/shops/{shop}/snapshots/{as_of}/delete"): ("snapshots.delete", 303, {"path": {"as_of": "1997-06-30"}}),
     ("POST", "/shops/{shop}/merges/{merge_id}/{decision}"): ("merges.write", 303, {"path": {"decision": "accept"},
                                                                                    "setup": "suggest_merge"}),
     ("GET", "/shops/{shop}/campaigns"): ("campaigns.read", 200, {}),
@@ -162,6 +168,8 @@ def _setup(engine, facts) -> dict[str, str]:  # type: ignore[no-untyped-def]
         spare_id = s.scalar(select(am.ApiToken.id).where(am.ApiToken.prefix == spare[:10]))
         unsub = unsubscribe_token(s, get_customer(s, shop.id, "5"), "email")
         merge_id = s.scalar(select(m.Merge.id).where(m.Merge.shop_id == shop.id))
+        for day in (date(1997, 3, 31), date(1997, 6, 30)):  # older snapshots the delete routes remove
+            s.add(m.Snapshot(shop_id=shop.id, as_of=day, created_at=datetime(1998, 7, 1), engine="duckdb", run="{}"))
     return {"shop": facts["shop"], "customer_id": facts["first_customer"], 
             "conversation_id": str(conv), "merge_id": str(merge_id), "token_id": str(spare_id), "token": unsub,
             "name": "agent", "action": "assign", "decision": "accept"}
@@ -169,7 +177,6 @@ def _setup(engine, facts) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 def _suggest_merge(engine, facts) -> str:  # type: ignore[no-untyped-def]
     """A new suggested merge (pages accept it)."""
-    from datetime import datetime
 
     with session_scope(engine) as s:
         shop = s.query(m.Shop).filter_by(name=facts["shop"]).one()
