@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 #: Length of each time unit in days ("M" is the mean Gregorian month).
 UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0}
-#: Order statuses that do not count as purchases.
-EXCLUDED_STATUSES = ("returned", "cancelled")
+#: Order statuses that do not count as purchases (pending: not paid yet, until a later import says paid).
+EXCLUDED_STATUSES = ("returned", "cancelled", "pending")
 _EPOCH = dt.date(1970, 1, 1)
 
 

@@ -124,6 +124,7 @@ def customer_features(
     orders = orders.mutate(
         day=local_day(orders.order_date),
         done=status.isnull() | ~status.isin(EXCLUDED_STATUSES),
+        unpaid=(status == "pending").fill_null(False),
         ch=_channel(orders.channel),
     )
     done = orders.filter(orders.done)
@@ -137,8 +138,14 @@ def customer_features(
         parts += _line_parts(t, done)
     parts += _contact_parts(t, cutoff)
     if "customers" in t:
-        customers = t["customers"].filter(t["customers"].created_at.isnull()
-                                          | (t["customers"].created_at < cutoff))
+        # A profile exists from its signup (created_at); without one, from its first order, and with no
+        # order at all at every as-of date (a potential customer). The import time is no signup date.
+        cust = t["customers"]
+        first_any = t["orders"].group_by("customer_id").aggregate(_first_any=t["orders"].order_date.min())
+        cj = cust.left_join(first_any, cust.customer_id == first_any.customer_id)
+        cj = cj.filter((cj.created_at < cutoff) | (cj.created_at.isnull()
+                                                   & (cj._first_any.isnull() | (cj._first_any < cutoff))))
+        customers = cj.select(*[cj[c] for c in cust.columns])
         ids = customers.select("customer_id").union(orders.select("customer_id"), distinct=True)
         wide = _left_join_all(ids, [order_agg, customers.select("customer_id", *PROFILE_COLUMNS), *parts])
     else:  # every customer has an order: the order aggregates are the base
@@ -171,7 +178,7 @@ def _order_aggregates(orders: ir.Table, *, as_of_day: int, window: int) -> ir.Ta
         order_qty_sum=completed(orders.quantity).sum(), order_qty_max=completed(orders.quantity).max(),
         discount_known=(done & orders.discount_total.notnull()).cast("int64").sum(),
         promo_order_spend=_money_sum(ibis.ifelse(orders.discount_total > 0, total, 0.0)),
-        all_orders=orders.count(), returned_orders=(~done).cast("int64").sum(),
+        all_orders=orders.count(), returned_orders=(~done & ~orders.unpaid).cast("int64").sum(),
         **per_channel,
     )
 

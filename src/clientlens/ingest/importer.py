@@ -21,6 +21,7 @@ from clientlens.ingest.options import Mapping, ParseOptions
 from clientlens.ingest.quarantine import QuarantineWriter, Rejection, concat_rejections
 from clientlens.ingest.reading import FileReader
 from clientlens.ingest.runs import finish_run, import_transaction, record_failure, shop_id, start_run
+from clientlens.ingest.vendors.apply import fill_profiles
 from clientlens.store.erasure import ErasureGuard, privacy_settings, register_file
 from clientlens.store.repository import utcnow
 
@@ -178,7 +179,7 @@ def import_file(engine: Engine, shop: str, entity: str, path: str | Path, *,
     if report.quarantine is not None:  # erasure scrubs it wherever it was written (store.erasure)
         with engine.begin() as conn:
             register_file(conn, "quarantine", report.quarantine, now)
-    if entity == "customers":
+    if entity == "customers" or (entity == "orders" and reader.vendor is not None):  # buyers' e-mails and phones
         _resolve_identities(engine, report.shop_id)
     log.info("imported %s as %s into %s: %s", reader.source, entity, shop, report.counts())
     return report
@@ -217,6 +218,8 @@ def _load(conn: Connection, reader: FileReader, report: ImportReport, sink: Quar
             done += min(size, batch.kept.height - start)
             if progress:
                 progress(done, 0)
+        if reader.vendor is not None and entity == "orders":  # the buyers' profiles (ingest.vendors)
+            fill_profiles(conn, bctx, reader.vendor, batch.validated.base, batch.kept)
         rejected, erased = guard.rejections(concat_rejections(late))  # no quarantined rows of erased customers
         report.erased += erased
         sink.add(rejected)

@@ -61,7 +61,8 @@ def _ids(conn: Connection, table: Table, shop_id: int, keys: Sequence[str], crea
 def customer_ids(conn: Connection, ctx: BatchContext, keys: Sequence[str]) -> pl.DataFrame:
     """Customer ids (merged profiles resolve to their survivor), creating unknown customers."""
     def create(missing: list[str]) -> pl.DataFrame:
-        return pl.DataFrame({"shop_id": [ctx.shop_id] * len(missing), "external_id": missing})
+        return pl.DataFrame({"shop_id": [ctx.shop_id] * len(missing), "external_id": missing,
+                             "imported_at": [ctx.now] * len(missing)})
 
     ids = _ids(conn, T["customers"], ctx.shop_id, keys, create)
     merged = dbio.lookup(conn, T["customers"], ctx.shop_id, ids.get_column("_key").to_list(),
@@ -120,9 +121,14 @@ def load_customers(conn: Connection, ctx: BatchContext, batch: pl.DataFrame) -> 
         values["phone_e164"] = pl.col("_e164")
     values["updated_at"] = pl.lit(ctx.now)
     consents = [c for c in CONSENT_CHANNELS if f"consent_{c}" in ctx.provided]
-    created = pl.col("created_at").fill_null(pl.lit(ctx.now)) if "created_at" in ctx.provided else pl.lit(ctx.now)
-    ins, upd, same, joined = _upsert(conn, T["customers"], ctx, batch, values, keep=[*cols, "email_norm", "phone_e164"],
-                                     insert_only={"created_at": created})
+    # created_at is the signup date from the file (none: the profile exists from its first order);
+    # the import time is imported_at. A later file's signup date fills it in.
+    signup: dict[str, pl.Expr] = {"created_at": pl.lit(None, dtype=pl.Datetime("us"))}
+    if "created_at" in ctx.provided:
+        values["created_at"], signup = pl.col("created_at"), {}
+    ins, upd, same, joined = _upsert(conn, T["customers"], ctx, batch, values,
+                                     keep=[*cols, "email_norm", "phone_e164", "created_at"],
+                                     insert_only={**signup, "imported_at": pl.lit(ctx.now)})
     if "name" in ctx.provided:  # the accent-free name search (store.search)
         named = batch.join(dbio.lookup(conn, T["customers"], ctx.shop_id, batch.get_column("_key").to_list(),
                                        cols=("id",)), on="_key").filter(pl.col("name").is_not_null()).select("id", "name")

@@ -40,7 +40,8 @@ STATUSES = {"completed": "completed", "complete": "completed", "paid": "complete
             "shipped": "completed", "processing": "completed", "returned": "returned",
             "return": "returned", "refunded": "returned", "partiallyrefunded": "returned",
             "cancelled": "cancelled", "canceled": "cancelled", "voided": "cancelled",
-            "failed": "cancelled"}
+            "failed": "cancelled", "pending": "pending", "pendingpayment": "pending", "authorized": "pending",
+            "onhold": "pending", "unpaid": "pending", "awaitingpayment": "pending"}
 DIRECTIONS = {"inbound": "inbound", "in": "inbound", "incoming": "inbound", "received": "inbound",
               "outbound": "outbound", "out": "outbound", "outgoing": "outbound", "sent": "outbound"}
 

@@ -19,12 +19,14 @@ import polars as pl
 
 from clientlens.config import Settings
 from clientlens.errors import InputError
+from clientlens.ingest.columns import spec
 from clientlens.ingest.keys import KeyState, assign_keys, raw_fields_frame, split_duplicates
 from clientlens.ingest.options import Mapping, ParseOptions, load_mapping, resolve_options
 from clientlens.ingest.quarantine import concat_rejections
 from clientlens.ingest.raw import RawTable, ReadLimits
 from clientlens.ingest.sources import open_source
 from clientlens.ingest.validate import Validated, plan_for, validate
+from clientlens.ingest.vendors import VendorLayout, VendorState, detect
 
 
 def as_mapping(mapping: Mapping | str | Path | dict[str, Any] | None) -> Mapping:
@@ -57,6 +59,15 @@ def _unusable_as_input(batches: Iterator[RawTable], path: Path) -> Iterator[RawT
         raise
     except Exception as exc:  # every reader has its own errors
         raise InputError(f"{path.name}: cannot be read as a table ({type(exc).__name__}: {exc})") from exc
+
+
+def vendor_batch(layout: VendorLayout, raw: RawTable, state: VendorState) -> tuple[RawTable, dict[str, str]]:
+    """``raw`` in a vendor layout: derived canonical columns added, rows repeating an order dropped."""
+    frame = pl.from_arrow(raw.table)
+    assert isinstance(frame, pl.DataFrame)
+    out, cols = layout.transform(frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_vi")), state)
+    idx = out.get_column("_vi").to_numpy()
+    return replace(raw, table=out.drop("_vi").to_arrow(), row=raw.row[idx], line=raw.line[idx]), cols
 
 
 @dataclass
@@ -93,8 +104,18 @@ class FileReader:
         if first is None or (first.table.num_rows == 0 and first.rejections.height == 0):
             name = first.source if first is not None else Path(path).name
             raise InputError(f"{name}: no data rows below the header")
+        # A shop system's export (Shopify, WooCommerce) is read through its vendor layout; a mapping wins.
+        self.vendor = detect(first.headers, entity)
+        self._vendor_state = VendorState()
+        if self.vendor is not None:
+            first, derived = vendor_batch(self.vendor, first, self._vendor_state)
+            names = {c.name for c in spec(entity)}
+            mp = replace(mp, columns={**{k: v for k, v in derived.items() if k in names}, **mp.columns})
+            self.mapping = mp
         self._first: RawTable | None = first
         self.plan = plan_for(first, entity, mp)
+        if self.vendor is not None:
+            self.plan.layout = self.vendor.name
         self.source = first.source
         self.headers = first.headers
         self.encoding = first.encoding
@@ -113,6 +134,8 @@ class FileReader:
     def __iter__(self) -> Iterator[Batch]:
         first, self._first = self._first, None
         for raw in chain([first] if first is not None else [], self._batches):
+            if self.vendor is not None and raw is not first:
+                raw = vendor_batch(self.vendor, raw, self._vendor_state)[0]
             v = validate(raw, self.entity, mapping=self.mapping, options=self.options, settings=self.settings,
                          now=self.now, plan=self.plan)
             keyed = assign_keys(v.frame, self.entity, self.keys)

@@ -135,7 +135,7 @@ def _checks_for(col: Col, header: str, values: pl.Series, opts: ParseOptions, se
         table, default = (P.STATUSES, "completed") if typ == "status" else (P.DIRECTIONS, "inbound")
         mapped = P.mapped_expr(header, table)
         typed = pl.when(src.str.strip_chars() != "").then(mapped).otherwise(pl.lit(default))
-        words = "completed, returned or cancelled" if typ == "status" else "inbound or outbound"
+        words = "completed, pending, returned or cancelled" if typ == "status" else "inbound or outbound"
         checks.append(_rule(T.is_null(), typ, f"{typ} must be {words}"))
     elif typ == "kind":
         typed = src.str.strip_chars().str.to_lowercase()

@@ -27,7 +27,7 @@ from clientlens.errors import MissingColumnsError, ModelError, NotFittedError
 from clientlens.models._base import BaseModel
 from clientlens.models._data import as_pandas
 
-EXCLUDED_STATUSES = ("returned", "cancelled")
+EXCLUDED_STATUSES = ("returned", "cancelled", "pending")
 
 
 def customer_products(order_lines: Any, orders: Any = None) -> pd.DataFrame:

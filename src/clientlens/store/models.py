@@ -84,8 +84,10 @@ class Customer(Base):
     # Set when this profile was merged into another one (identity resolution); rows stay for undo.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     row_hash: Mapped[str | None] = mapped_column(String(32))
+    # The signup date from the imported file (None: the profile exists from its first order).
     created_at: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    imported_at: Mapped[datetime | None] = mapped_column(DateTime)  # first imported (migration 0011)
 
 
 class ConsentEvent(Base):
