@@ -72,8 +72,8 @@ def fill_profiles(conn: Connection, ctx: BatchContext, layout: VendorLayout, bas
                                           for f in fields]).alias("c")).get_column("c")
     upd = upd.filter(changed).unique("id", keep="first")
     if upd.height:
-        rows = upd.drop("_e164_new") if "_e164_new" in upd.columns else upd
-        dbio.update_rows(conn, customers, rows)
+        filled = upd.drop("_e164_new") if "_e164_new" in upd.columns else upd
+        dbio.update_rows(conn, customers, filled)
         if "_e164_new" in upd.columns:
             phones = upd.filter(pl.col("_e164_new").is_not_null()).select("id", pl.col("_e164_new").alias("phone_e164"))
             dbio.update_rows(conn, customers, phones)
