@@ -8,8 +8,10 @@ quote balance, the longest record) and the read proper (pyarrow's streaming CSV 
 from __future__ import annotations
 
 import csv
+import ctypes
+import ctypes.util
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,26 @@ def sniff_delimiter(text: str) -> str:
     if best is not None:
         return best
     return " " if len(lines[0].split()) > 1 else ","
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS, Windows)."""
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        return trim
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def give_back_memory() -> None:
+    """Return the heap pages freed by the last batch to the system (glibc keeps them otherwise: the
+    batch's Python objects, NumPy arrays, Arrow's system pool and the database driver's buffers left
+    the RSS growing by a few MB a batch; MALLOC_TRIM_THRESHOLD_=0 had the same effect)."""
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 @dataclass
@@ -177,7 +199,9 @@ class CsvSource:
             out.encoding, out.delimiter = label, delim
             sent = True
             yield out
-        empty = pa.table({n: pa.array([], type=pa.string()) for n in names})
+            del out, table, batch  # the consumer is done with this batch: nothing of it lives on
+            give_back_memory()
+        empty = schema.empty_table()
         out, _ = self._positions(source, empty, list(invalid), names, delim, quoting, pos, final=True)
         tail = stream.rest(TAIL_BYTES) if found.cut is not None else b""
         if tail.strip():
@@ -210,12 +234,14 @@ class CsvSource:
         last = int(numbers[-1]) if n else (int(skipped.max()) if final and len(skipped) else pos.next_record - 1)
         mine = [e for e in events if e[0] <= last]
         later = [e for e in events if e[0] > last]
+        # Arrow to NumPy through Polars: pyarrow's own conversions (to_numpy of a chunked array, pa.array
+        # of NumPy or Python values, fill_null of a Python scalar) import pandas, ~30 MB for nothing.
         nl = np.zeros(n, dtype=np.int64)
         empty = np.ones(n, dtype=bool)
         for col in table.columns:
             if quoting:
-                nl += pc.count_substring(col, "\n").fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-            empty &= pc.is_null(col).to_numpy(zero_copy_only=False)
+                nl += pl.from_arrow(pc.count_substring(col, "\n")).fill_null(0).to_numpy().astype(np.int64)
+            empty &= pl.from_arrow(pc.is_null(col)).to_numpy()
         # Every record from next_record to last: kind 0 data row, 1 skipped (invalid), 2 blank.
         rec_num = np.concatenate((numbers, np.array([e[0] for e in mine], dtype=np.int64)))
         rec_nl = np.concatenate((nl, np.array([e[1].count("\n") for e in mine], dtype=np.int64)))
@@ -242,7 +268,7 @@ class CsvSource:
         idx = np.searchsorted(rec_num, numbers)
         keep = ~empty
         if not keep.all():
-            table = table.filter(pa.array(keep))
+            table = table.filter(pl.Series(keep).to_arrow())
         rej = concat_rejections([pl.DataFrame(rejected, infer_schema_length=None)]) if rejected \
             else empty_rejections()
         out = RawTable(source=source, table=table, row=row_at[idx][keep], line=line_at[idx][keep], rejections=rej)
