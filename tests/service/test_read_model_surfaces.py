@@ -81,7 +81,8 @@ def _views(demo: dict[str, Any], shop_name: str) -> dict[str, CustomerView]:
 
 def _timeline(view: CustomerView, limit: int) -> list[tuple[str, str, str]]:
     newest = sorted(view.timeline, key=lambda e: e.at, reverse=True)[:limit]
-    return [(e.at.isoformat(), e.kind, e.summary) for e in newest]
+    # the API writes the store's naive UTC times as aware UTC ("Z")
+    return [(e.at.isoformat() + "Z", e.kind, e.summary) for e in newest]
 
 
 def _close(a: float | None, b: float | None) -> bool:

@@ -17,9 +17,10 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, func, select, update
 
 from clientlens.store import models as m
+from clientlens.store.models import Base
 
-EVENTS = m.ConsentEvent.__table__
-CUSTOMERS = m.Customer.__table__
+EVENTS = Base.metadata.tables["consent_events"]
+CUSTOMERS = Base.metadata.tables["customers"]
 _CHUNK = 500
 
 

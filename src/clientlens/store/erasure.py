@@ -26,7 +26,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
-from clientlens.store.privacy_models import ErasureTombstone, StoreSecret, WrittenFile
+from clientlens.store.models import Base
+from clientlens.store.privacy_models import ErasureTombstone, StoreSecret, WrittenFile  # noqa: F401  (registers the tables)
 
 SALT_NAME = "erasure_salt"
 KINDS = ("email", "phone", "phone_national", "external_id")
@@ -36,9 +37,9 @@ PERSONAL_COLUMNS = ("name", "email", "phone", "birth_date", "gender", "income_ba
                     "timezone")
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-']+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _CHUNK = 500
-TOMBSTONES = ErasureTombstone.__table__
-SECRETS = StoreSecret.__table__
-FILES = WrittenFile.__table__
+TOMBSTONES = Base.metadata.tables["erasure_tombstones"]
+SECRETS = Base.metadata.tables["store_secrets"]
+FILES = Base.metadata.tables["written_files"]
 
 
 class PrivacySettings(BaseModel):
@@ -94,7 +95,7 @@ def add_tombstones(conn: Connection, shop_id: int, *, emails: Iterable[str | Non
     phones = [p for p in phones if p]
     wanted = {(k, digest(salt, k, v)) for k, values in (
         ("email", [normalise_email(e) for e in emails]), ("phone", phones),
-        ("phone_national", [national_number(p) for p in phones]), ("external_id", list(external_ids)))
+        ("phone_national", [national_number(p) for p in phones if p]), ("external_id", list(external_ids)))
         for v in values if v}
     have = set(conn.execute(select(TOMBSTONES.c.kind, TOMBSTONES.c.digest).where(
         TOMBSTONES.c.shop_id == shop_id, TOMBSTONES.c.digest.in_([d for _, d in wanted]))).all()) if wanted else set()
