@@ -201,7 +201,7 @@ class CsvSource:
             yield out
             del out, table, batch  # the consumer is done with this batch: nothing of it lives on
             give_back_memory()
-        empty = schema.empty_table()
+        empty = pa.Table.from_batches([], schema=schema)  # (schema.empty_table() imports pandas)
         out, _ = self._positions(source, empty, list(invalid), names, delim, quoting, pos, final=True)
         tail = stream.rest(TAIL_BYTES) if found.cut is not None else b""
         if tail.strip():
