@@ -303,3 +303,51 @@ def test_woocommerce_snake_case_export_and_analytics_reports(
     statuses = dict(rows(store_engine, "SELECT o.external_id, o.status FROM orders o JOIN shops s ON s.id = o.shop_id "
                                        "WHERE s.name = 'corner-shop'"))
     assert statuses == {"901": "completed", "902": "pending", "903": "returned"}
+
+
+def test_a_bad_row_in_a_shopify_export_is_rejected_naming_its_row_and_column(
+        store_engine: Engine, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bad-input guarantees hold for vendor layouts: exit 3, the row, line and the export's own
+    column named, every other order kept."""
+    from tests.ingest.helpers import quarantine
+
+    monkeypatch.chdir(tmp_path)
+    import csv
+
+    path = _shopify_orders(tmp_path / "orders_export.csv")
+    with path.open(encoding="utf-8", newline="") as fh:
+        data = list(csv.DictReader(fh))
+    data[3]["Created at"] = "07/0x/2025"  # #1003's first row (data row 4)
+    data[4]["Total"] = "fifty"  # #1004
+    write(path, SHOPIFY_ORDERS, data)
+    res = run_cli(store_url, "import", "orders", str(path), "--shop", SHOP)
+    assert res.code == 3, res.out
+    got = {(r["row"], r["line"], r["column"], r["rule"]) for r in quarantine(tmp_path / "orders_export.csv.rejected.csv")}
+    assert got == {("4", "5", "order_date <- Created at", "date"),
+                   ("5", "6", "total <- Total, Refunded Amount", "amount")}
+    assert set(_orders(store_engine)) == {"#1001", "#1002", "#1005", "#1006", "#1007", "#1008"}
+
+
+def test_an_order_whose_line_items_straddle_two_batches_is_one_order(
+        store_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from clientlens.config import load_settings
+    from clientlens.ingest import import_file
+
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(search_cwd=False, overrides={"ingest": {"read_block_bytes": 1024, "batch_size": 2}})
+    data: list[dict[str, str]] = []
+    for i in range(150):  # ~100 kB: many read blocks, some cutting an order between its line items
+        data += shopify_order(f"#{3000 + i}", [("A", "Tea", 1, "1.00"), ("B", "Cup", 2, "2.00"), ("C", "Pot", 1, "3.00")],
+                              Email=f"c{i % 40}@example.com", Financial_Status="paid", Currency="EUR",
+                              Total=f"{8 + i}.00", Created_at="2025-03-05 10:00:00 +0100", Billing_Name=f"C {i % 40}",
+                              Source="web")
+    path = write(tmp_path / "orders_export.csv", SHOPIFY_ORDERS, data)
+    from clientlens.ingest.reading import FileReader
+    from clientlens.store.repository import utcnow
+
+    reader = FileReader(path, "orders", mapping=None, options=None, settings=settings, now=utcnow())
+    assert len([b.kept.height for b in reader]) > 3  # the file is read in several batches
+    report = import_file(store_engine, SHOP, "orders", path, settings=settings)
+    assert report.rejected == 0 and report.inserted == 150 and report.read == 150
+    got = _orders(store_engine)
+    assert len(got) == 150 and all(got[f"#{3000 + i}"][2] == (8 + i) * 100 for i in range(150))

@@ -1,7 +1,7 @@
 """Shop-system exports read as they are written: Shopify and WooCommerce, recognised by their headers.
 
 A vendor layout turns a batch of the export's own text columns into canonical text columns (added
-beside the originals, named ``<canonical> <- <their headers>`` so a rejection still says where a value
+beside the originals, named ``<canonical> <- <their headers>``, so a rejection still says where a value
 came from), drops the rows that only repeat an order (one row per line item), and says which of them
 the entity's columns are. Orders exports also carry the buyer's profile (name, e-mail, phone,
 country, marketing consent): :meth:`VendorLayout.profiles` gives it typed, for the loader to fill in

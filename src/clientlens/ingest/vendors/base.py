@@ -139,9 +139,17 @@ class VendorLayout:
     one_row_per_order: bool = False
 
     @staticmethod
-    def column(canonical: str) -> str:
-        """The name of a derived column in the transformed batch."""
-        return f"{canonical} <- export"
+    def column(canonical: str, expr: pl.Expr | None = None) -> str:
+        """The name of a derived column: the canonical name and the export's columns it is read from
+        (``total <- Total, Refunded Amount``), so a rejection says where the value came from."""
+        roots = list(dict.fromkeys(expr.meta.root_names())) if expr is not None else []
+        return f"{canonical} <- {', '.join(roots) or 'export'}"
+
+    @staticmethod
+    def find(columns: list[str], canonical: str) -> str | None:
+        """The derived column of ``canonical`` among ``columns`` (None when the layout has none)."""
+        prefix = f"{canonical} <- "
+        return next((c for c in columns if c.startswith(prefix)), None)
 
     def transform(self, frame: pl.DataFrame, state: VendorState) -> tuple[pl.DataFrame, dict[str, str]]:
         """(the batch with derived columns added and repeated order rows dropped, {canonical: column})."""
@@ -149,7 +157,7 @@ class VendorLayout:
         if self.one_row_per_order and self.order_key:
             frame = first_of_order(frame, h.text(*self.order_key), state)
         exprs = self.derive(frame, h, state)
-        named = {k: self.column(k) for k in exprs}
+        named = {k: self.column(k, e) for k, e in exprs.items()}
         out = frame.with_columns(**{named[k]: e.cast(pl.String) for k, e in exprs.items()})
         return out, named
 
@@ -157,13 +165,13 @@ class VendorLayout:
         """Typed profile fields of the orders' customers: ``customer_id`` + :data:`PROFILE_FIELDS`
         present in the transformed batch ``base``, for the rows kept (``customer_ids``: ``_row``,
         ``customer_id``); one row per customer (the latest order's values first)."""
-        cols = {f: self.column(f"profile_{f}") for f in PROFILE_FIELDS if self.column(f"profile_{f}") in base.columns}
+        found = {f: self.find(base.columns, f"profile_{f}") for f in PROFILE_FIELDS}
+        cols = {f: c for f, c in found.items() if c is not None}
         if not cols or customer_ids.height == 0:
             return pl.DataFrame()
-        own = self.column("customer_id")
-        part = customer_ids.join(base.select("_row", *cols.values(), *([own] if own in base.columns else [])),
-                                 on="_row", how="left")
-        if own in part.columns:  # a row kept under another id (an erased customer's pseudonym) fills nothing
+        own = self.find(base.columns, "customer_id")
+        part = customer_ids.join(base.select("_row", *cols.values(), *([own] if own else [])), on="_row", how="left")
+        if own is not None:  # a row kept under another id (an erased customer's pseudonym) fills nothing
             part = part.filter(pl.col(own) == pl.col("customer_id")).drop(own)
         typed = part.select(
             "customer_id",
