@@ -315,9 +315,9 @@ def populate_extra(url: str, n: int, conversations: int) -> None:
             msg_rows.append((iid, c + 1, iid, d, t))
     # Feedback: an NPS or CSAT answer after about a third of the resolved conversations, and NPS
     # surveys of random customers, over the last 12 months.
-    fb_rows = []
+    fb_rows: list[tuple[Any, ...]] = []
     resolved_convs = np.flatnonzero(status == 0)
-    answered = rng.choice(resolved_convs, size=len(resolved_convs) // 3, replace=False) if len(resolved_convs) else []
+    answered: Any = rng.choice(resolved_convs, size=len(resolved_convs) // 3, replace=False) if len(resolved_convs) else []
     for j, c in enumerate(answered):
         kind = "nps" if j % 2 else "csat"
         score = int(min(10, max(0, round(rng.normal(7.5, 2.2))))) if kind == "nps" else int(rng.integers(1, 6))

@@ -59,6 +59,15 @@ def segment_chart(session: Session, shop: m.Shop, taxonomy: str) -> list[dict[st
              "customers_share": r.customers_share, "revenue_share": r.revenue_share} for r in rows]
 
 
+def taxonomies(session: Session, shop: m.Shop) -> list[str]:
+    """The taxonomies of the current snapshot's summary (the dashboard's segment chart choices)."""
+    snap = current_snapshot(session, shop.id)
+    if snap is None:
+        return []
+    return list(session.scalars(select(m.SnapshotSummary.taxonomy).where(m.SnapshotSummary.snapshot_id == snap.id)
+                                .distinct().order_by(m.SnapshotSummary.taxonomy)))
+
+
 def _figures(snap: CurrentSnapshot | None, key: str) -> list[dict[str, Any]]:
     figures = snap.run.get("dashboard") if snap is not None else None
     value = figures.get(key) if isinstance(figures, dict) else None

@@ -9,6 +9,7 @@ resolved conversation (care's rule).
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -26,9 +27,10 @@ from clientlens.store.repository import utcnow
 STATUSES = care_inbox.STATUSES
 
 
-def read(conv: Any, ext: str, name: str | None) -> s.ConversationRead:
-    """A conversation (ORM object or a row with the same column names) as the API shows it."""
-    now = utcnow()
+def read(conv: Any, ext: str, name: str | None, now: datetime | None = None) -> s.ConversationRead:
+    """A conversation (ORM object or a row with the same column names) as the API shows it, its SLA
+    state as of ``now`` (default: the current time)."""
+    now = now or utcnow()
     breached = bool(conv.first_response_due and conv.first_response_at is None and conv.status != "resolved"
                     and conv.first_response_due < now)
     return s.ConversationRead(id=conv.id, thread_id=conv.thread_key, customer_id=ext, customer_name=name,
@@ -59,7 +61,7 @@ def _count(session: Session, shop: m.Shop, status: str | None, assignee: str | N
     """How many conversations the queue holds; cached ``ttl`` seconds per (store, shop, filter) as the
     customer list's counts are (``[web] count_cache_seconds``): a count of the whole queue costs a pass
     over it."""
-    key = (str(session.get_bind().url), shop.id, status, assignee, include_resolved)
+    key = (str(session.get_bind().engine.url), shop.id, status, assignee, include_resolved)
     now = time.monotonic()
     hit = _COUNTS.get(key)
     if hit is not None and now - hit[0] < ttl:
@@ -82,7 +84,8 @@ def inbox(session: Session, settings: Settings, shop: m.Shop, *, status: str | N
                                          include_resolved=include_resolved, limit=limit, offset=offset)
     count = _count(session, shop, status, assignee, include_resolved, count_ttl)
     people = _people(session, [c.customer_id for c in page])
-    data = [read(c, *people.get(c.customer_id, ("?", None))) for c in page]
+    now = utcnow()
+    data = [read(c, *people.get(c.customer_id, ("?", None)), now) for c in page]
     return s.ConversationPage(data=data, count=count)
 
 

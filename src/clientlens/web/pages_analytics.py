@@ -28,7 +28,7 @@ def dashboard(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
     from clientlens.web.context import language
 
     charts = dashboard_charts(I18n(language(request, user)), doc["charts"], taxonomy)
-    taxonomies = sorted({r.taxonomy for r in segments.summary(db, shop)})
+    taxonomies = analytics.taxonomies(db, shop)
     return render(request, "dashboard.html", user, shop=shop.name, kpis=doc["kpis"], charts=charts,
                   charts_json={c["id"]: json.dumps(c["spec"]).replace("</", "<\\/") for c in charts if c["spec"]},
                   taxonomy=taxonomy, taxonomies=taxonomies or ["rfm_segment"])
