@@ -68,10 +68,12 @@ class KeyState:
         return found, found & (self.seen_content[at] == content)
 
     def remember(self, keys: np.ndarray, content: np.ndarray) -> None:
-        all_keys = np.concatenate((self.seen_keys, keys))
-        order = np.argsort(all_keys, kind="stable")
-        self.seen_keys = all_keys[order]
-        self.seen_content = np.concatenate((self.seen_content, content))[order]
+        # The batch's keys sorted and inserted after equal earlier ones: one new array of each kind (a
+        # concatenation sorted whole took 2.5x the kept keys' memory on top of them, ~40 MB at 1M keys).
+        order = np.argsort(keys, kind="stable")
+        at = np.searchsorted(self.seen_keys, keys[order], side="right")
+        self.seen_keys = np.insert(self.seen_keys, at, keys[order])
+        self.seen_content = np.insert(self.seen_content, at, content[order])
 
     def count(self, frame: pl.DataFrame, by: list[str]) -> None:
         new = frame.group_by(by).agg(pl.len().cast(pl.Int64).alias("_n"))
