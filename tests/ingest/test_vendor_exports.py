@@ -233,8 +233,9 @@ def _woo_aoe(path: Path) -> Path:
     ])
 
 
+@pytest.mark.parametrize("first", ["orders", "customers"])
 def test_woocommerce_order_export_plugin_and_customers(
-        store_engine: Engine, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        first: str, store_engine: Engine, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     users = write(tmp_path / "customers.csv",
                   "ID,user_login,user_email,first_name,last_name,user_registered,billing_phone,billing_country,"
@@ -245,8 +246,9 @@ def test_woocommerce_order_export_plugin_and_customers(
                        "last_name": "Guest", "billing_phone": "+351 913 000 111", "billing_country": "PT"},
                       {"ID": "9", "user_login": "dee", "user_email": "dee@example.pt", "first_name": "Dee",
                        "last_name": "Later", "billing_country": "PT", "billing_company": "Dee Lda"}])
-    _import(store_url, "orders", _woo_aoe(tmp_path / "orders.csv"))
-    _import(store_url, "customers", users)
+    files = {"orders": _woo_aoe(tmp_path / "orders.csv"), "customers": users}
+    for entity in (first, "customers" if first == "orders" else "orders"):
+        _import(store_url, entity, files[entity])
     assert _profiles(store_engine) == {
         "Ana Silva": ("PT", "+351912345678", None, None, None),
         "Bo Guest": ("PT", "+351913000111", None, None, None),  # the guest order linked by phone
