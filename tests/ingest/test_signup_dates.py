@@ -72,3 +72,27 @@ def test_a_profile_without_signup_date_exists_from_its_first_order(
     assert res.code == 0, res.out
     snap = load_snapshot(store_engine, SHOP)
     assert sorted(snap.features["customer_id"]) == ["E1", "N1"]
+
+
+def test_the_migration_moves_import_stamps_out_of_created_at(store_url: str) -> None:
+    """Stores from before revision 0011: a created_at equal to the start of a customers import run of
+    the shop was the import time (cleared, kept as imported_at); a real signup date stays."""
+    from sqlalchemy import text
+
+    from clientlens.store.db import make_engine, upgrade
+
+    engine = make_engine(store_url)
+    upgrade(engine, "0009")
+    stamp, signup = datetime(2026, 11, 30, 9, 0, 0), datetime(2021, 5, 1, 12, 0, 0)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO shops (id, name, created_at) VALUES (1, 'old', :t)"), {"t": stamp})
+        conn.execute(text("INSERT INTO import_runs (shop_id, entity, source, started_at, status) "
+                          "VALUES (1, 'customers', 'c.csv', :t, 'finished')"), {"t": stamp})
+        conn.execute(text("INSERT INTO customers (shop_id, external_id, created_at) VALUES "
+                          "(1, 'stamped', :t), (1, 'signed-up', :s)"), {"t": stamp, "s": signup})
+    upgrade(engine)
+    got = sorted(rows(engine, "SELECT external_id, created_at, imported_at FROM customers"))
+    engine.dispose()
+    as_dt = [(r[0], None if r[1] is None else str(r[1])[:19], str(r[2])[:19]) for r in got]
+    assert as_dt == [("signed-up", "2021-05-01 12:00:00", "2021-05-01 12:00:00"),
+                     ("stamped", None, "2026-11-30 09:00:00")]
