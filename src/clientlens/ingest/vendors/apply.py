@@ -13,6 +13,7 @@ from clientlens.store.consent import ConsentValue, apply_imported_consent
 from clientlens.store.search import index_names
 
 FILLED = ("name", "email", "phone", "country", "city", "address")
+CHUNK = 5000  # ids per query (SQLite's bound-parameter limit)
 
 
 def _without_erased(conn: Connection, ctx: BatchContext, prof: pl.DataFrame) -> pl.DataFrame:
@@ -51,8 +52,10 @@ def fill_profiles(conn: Connection, ctx: BatchContext, layout: VendorLayout, bas
         return
     ids = ids.select("_key", pl.coalesce("merged_into_id", "id").alias("id"))
     olds = (*fields, "consent_email", "consent_sms")
-    rows = conn.execute(select(customers.c.id, *[customers.c[f] for f in olds])
-                        .where(customers.c.id.in_(sorted(set(ids.get_column("id").to_list()))))).all()
+    wanted = sorted(set(ids.get_column("id").to_list()))
+    rows = [r for start in range(0, len(wanted), CHUNK) for r in conn.execute(
+        select(customers.c.id, *[customers.c[f] for f in olds])
+        .where(customers.c.id.in_(wanted[start:start + CHUNK]))).all()]
     cur = pl.DataFrame([tuple(r) for r in rows], schema={"id": pl.Int64, **{f"_old_{f}": (
         pl.Boolean if f.startswith("consent_") else pl.String) for f in olds}}, orient="row")
     j = prof.join(ids, left_on="customer_id", right_on="_key").join(cur, on="id")
