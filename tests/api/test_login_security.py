@@ -172,3 +172,11 @@ def test_security_headers_on_a_server_error(users, tmp_path) -> None:  # type: i
         assert resp.headers[key.decode()] == value.decode()
     ok = client.get("/login")
     assert all(key.decode() in ok.headers for key, _ in SECURITY_HEADERS)
+
+
+def test_serve_writes_no_access_log_and_ignores_forwarded_headers() -> None:
+    """``clientlens serve``: no access log (its lines carry query strings: e-mails, names) and uvicorn
+    does not rewrite the client address from X-Forwarded-For (the app decides, from trusted proxies)."""
+    from clientlens.cli.web_cmds import SERVER_OPTIONS
+
+    assert SERVER_OPTIONS == {"access_log": False, "proxy_headers": False}

@@ -133,8 +133,9 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from clientlens.app import server_app
+    from clientlens.cli.web_cmds import SERVER_OPTIONS
 
     engine.dispose()  # the server's own engine (pool sized for it, no pre-ping) replaces the CLI's
     app = server_app(settings, engine.url.render_as_string(hide_password=False))
     console.print(f"serving http://{host}:{port} (Ctrl+C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", **SERVER_OPTIONS)
