@@ -28,6 +28,7 @@ class WebSettings(BaseModel):
     upload_max_bytes: int = 200_000_000
     upload_dir: str = "uploads"
     count_cache_seconds: float = 60.0
+    search_count_limit: int = 10_000
 
 
 def web_settings(settings: Settings) -> WebSettings:

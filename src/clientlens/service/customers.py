@@ -10,7 +10,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, func, literal_column, or_, select
+from sqlalchemy import String, and_, bindparam, func, literal_column, or_, select, union
 from sqlalchemy.orm import Session
 
 from clientlens.errors import ConfigError
@@ -19,7 +19,7 @@ from clientlens.service import schemas as s
 from clientlens.store import models as m
 from clientlens.store.identity import normalise_phone
 from clientlens.store.repository import current_snapshot, current_snapshot_id, get_customer, get_shop
-from clientlens.store.search import name_matches, query_words
+from clientlens.store.search import most_selective_first, name_matches, query_words
 
 SORTS = ("customer_id", "name", "country", "created_at", "clv", "p_alive", "expected_purchases_365d")
 SCORE_SORTS = ("clv", "p_alive", "expected_purchases_365d")
@@ -122,7 +122,7 @@ def _shape(dialect: str, f: CustomerFilter, **kw: Any) -> _Shape:
                   tuple(sorted(f.score_max)), len(query_words(f.q)) if f.q else -1, **kw)
 
 
-def _params(shop: str, f: CustomerFilter) -> dict[str, Any]:
+def _params(shop: str, f: CustomerFilter, conn: Any = None) -> dict[str, Any]:
     params: dict[str, Any] = {"shop": shop}
     for i, (tax, label) in enumerate(f.labels):
         params[f"tax_{i}"], params[f"label_{i}"] = tax, label
@@ -136,7 +136,10 @@ def _params(shop: str, f: CustomerFilter) -> dict[str, Any]:
         needle = f.q.strip()
         params.update(q_id=needle, q_email=needle.lower(),
                       q_phone=normalise_phone(needle, None) or needle)  # "+48 601 234 567" and the like
-        params.update({f"q_word_{i}": w for i, w in enumerate(query_words(needle))})
+        words = query_words(needle)
+        if conn is not None:
+            words = most_selective_first(conn, shop, words)
+        params.update({f"q_word_{i}": w for i, w in enumerate(words)})
     return params
 
 
@@ -190,16 +193,23 @@ def _statements(shape: _Shape) -> tuple[Any, Any]:
     for name in shape.score_max:
         base = base.where(score.c[name] <= bindparam(f"max_{name}"))
     if shape.q >= 0:
-        found = [c.external_id == bindparam("q_id"), c.email_norm == bindparam("q_email"),
-                 c.phone_e164 == bindparam("q_phone")]
+        # The customers found by id, e-mail, phone or name, each through its own index, as one set of ids
+        # (an OR of the four conditions would read every customer of the shop).
+        who = _alias("customers", "q_customer")
+        found: list[Any] = [select(who.c.id).where(who.c.shop_id == shop_id, col == bindparam(name))
+                            for col, name in ((who.c.external_id, "q_id"), (who.c.email_norm, "q_email"),
+                                              (who.c.phone_e164, "q_phone"))]
         if shape.q > 0:  # every word of the query starts a word of the name, accents aside (store.search)
-            found.append(name_matches(shop_id, c.id, [bindparam(f"q_word_{i}") for i in range(shape.q)]))
-        base = base.where(or_(*found))
+            found.append(name_matches(shop_id, [bindparam(f"q_word_{i}") for i in range(shape.q)]))
+        base = base.where(c.id.in_(union(*found)))
     sort_col: Any = None
     if shape.part != "all":
         sort_col = score.c[shape.sort] if shape.sort in SCORE_SORTS else c[shape.sort]
         base = base.where(sort_col.is_not(None) if shape.part == "values" else sort_col.is_(None))
-    count = select(func.count()).select_from(base.order_by(None).subquery())
+    counted = base.order_by(None)
+    if shape.q >= 0:  # a search counts its matches up to a limit (a common name may match half the shop)
+        counted = counted.limit(bindparam("count_limit"))
+    count = select(func.count()).select_from(counted.subquery())
 
     page = base.with_only_columns(
         c.external_id, c.name, c.email, c.country, c.city, c.language, c.preferred_channel, c.kind, c.created_at,
@@ -260,18 +270,19 @@ def _labels(packed: str | None) -> dict[str, list[str]]:
 
 def list_customers(session: Session, shop: str, f: CustomerFilter, *, limit: int, offset: int = 0,
                    cursor: str | None = None, with_count: bool = True,
-                   count_ttl: float = 0.0) -> s.Page[s.CustomerRead]:
+                   count_ttl: float = 0.0, search_count_limit: int = 10_000) -> s.Page[s.CustomerRead]:
     """One page of the customers of the shop named ``shop`` (merged-away profiles left out).
 
     Sorted on a value, the customers without one come last (in customer id order) in both
     directions. The page is one statement (see ``_statements``), two at the turn from the customers
     with a value to those without; the count is one more, cached for ``count_ttl`` seconds per
-    filter. An unknown shop raises ``NotFoundError`` naming the shops.
+    filter. A search (``q``) counts at most ``search_count_limit`` matches. An unknown shop raises
+    ``NotFoundError`` naming the shops.
     """
     last = _decode(cursor, f.sort) if cursor else None
     conn = session.connection()
     dialect = conn.dialect.name
-    params = _params(shop, f)
+    params = {**_params(shop, f, conn), "count_limit": search_count_limit}
     after = {} if last is None else {"last_val": last[0], "last_key": last[1]}
     ids: tuple[int, int | None] | None = None
 

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select
+from sqlalchemy import Connection, delete, exists, func, insert, select
 
 from clientlens.store import models as m
 
@@ -61,14 +61,38 @@ def index_names(conn: Connection, shop_id: int, names: Iterable[tuple[int, str |
 
 
 def query_words(query: str | None) -> list[str]:
-    """The folded words of a search (each matched as a prefix)."""
-    return [w[:TERM_LENGTH] for w in fold(query).split()]
+    """The folded words of a search (each matched as a prefix), longest first: the longest word is the
+    most selective, so its matches are the candidates the other words are checked against."""
+    return sorted((w[:TERM_LENGTH] for w in fold(query).split()), key=lambda w: (-len(w), w))
 
 
-def name_matches(shop_id: Any, customer_id: Any, words: list[Any]) -> Any:
-    """A condition: the customer ``customer_id`` has a term starting with each of ``words`` (bound values)."""
-    conds = []
-    for w in words:
-        conds.append(customer_id.in_(select(TERMS.c.customer_id).where(
-            TERMS.c.shop_id == shop_id, TERMS.c.term >= w, TERMS.c.term < w + _ABOVE)))
-    return and_(*conds)
+#: A word matching more customers than this is as unselective as any other such word.
+PROBE_LIMIT = 1000
+
+
+def most_selective_first(conn: Connection, shop_name: str, words: list[str]) -> list[str]:
+    """``words`` ordered by how many customers of the shop each matches (counted up to ``PROBE_LIMIT``, each
+    an index range scan of at most that many rows), so the candidates are those of the rarest word."""
+    if len(words) < 2:
+        return words
+    shops = m.Shop.__table__
+    counts = {}
+    for w in set(words):
+        probe = (select(TERMS.c.customer_id).join(shops, shops.c.id == TERMS.c.shop_id)
+                 .where(shops.c.name == shop_name, TERMS.c.term >= w, TERMS.c.term < w + _ABOVE)
+                 .limit(PROBE_LIMIT + 1).subquery())
+        counts[w] = conn.execute(select(func.count()).select_from(probe)).scalar_one()
+    return sorted(words, key=lambda w: (counts[w], -len(w), w))
+
+
+def name_matches(shop_id: Any, words: list[Any]) -> Any:
+    """The ids of the customers having, for each of ``words`` (bound values, the most selective first), a term
+    starting with it: an index range scan for the first word, then an index lookup per candidate for the others."""
+    first = TERMS.alias("term_0")
+    query = select(first.c.customer_id).where(first.c.shop_id == shop_id, first.c.term >= words[0],
+                                              first.c.term < words[0] + _ABOVE)
+    for i, w in enumerate(words[1:], start=1):
+        other = TERMS.alias(f"term_{i}")
+        query = query.where(exists(select(other.c.customer_id).where(
+            other.c.customer_id == first.c.customer_id, other.c.term >= w, other.c.term < w + _ABOVE)))
+    return query

@@ -52,7 +52,8 @@ def customer_list(request: Request, db: DbDep, shop: ShopDep, user: PageUser,
                                      country=country or None, channel=channel or None, score_min=low,
                                      sort=key, descending=desc)
         page = customers.list_customers(db, shop.name, f, limit=request.app.state.web.page_size, cursor=cursor,
-                                        count_ttl=request.app.state.web.count_cache_seconds)
+                                        count_ttl=request.app.state.web.count_cache_seconds,
+                                        search_count_limit=request.app.state.web.search_count_limit)
     except (ClientlensError, ValueError) as exc:
         error, page = str(exc), None
     label_options = [(r.taxonomy, r.label) for r in segments.summary(db, shop)]

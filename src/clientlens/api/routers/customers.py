@@ -68,7 +68,7 @@ def list_customers(
                                  score_min=lows, score_max=highs, sort=key, descending=desc)
     # One statement finds the shop, its latest snapshot and the page (404 naming the shops if unknown).
     page = customers.list_customers(db, shop, f, limit=limit, offset=offset, cursor=cursor, with_count=count,
-                                    count_ttl=cfg.count_cache_seconds)
+                                    count_ttl=cfg.count_cache_seconds, search_count_limit=cfg.search_count_limit)
     return json_response(page)
 
 
