@@ -222,7 +222,9 @@ def _lock_logins(s: Session) -> None:
     """Serialise the reservation of login attempts (a short transaction; verifying runs outside it):
     BEGIN IMMEDIATE on SQLite, a transaction-level advisory lock on PostgreSQL."""
     if s.get_bind().dialect.name == "sqlite":
-        s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        conn = s.connection()
+        if not getattr(conn.connection.driver_connection, "in_transaction", False):  # a shared in-memory store
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
     elif s.get_bind().dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOGIN_LOCK_KEY})
 

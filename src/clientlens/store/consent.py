@@ -21,7 +21,7 @@ from clientlens.store.models import Base
 
 EVENTS = Base.metadata.tables["consent_events"]
 CUSTOMERS = Base.metadata.tables["customers"]
-_CHUNK = 500
+_CHUNK = 5000  # ids per IN list (SQLite allows 32766 variables)
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def apply_imported_consent(conn: Connection, shop_id: int, values: Iterable[Cons
         latest[key] = (True, at)
     if events:
         conn.execute(EVENTS.insert(), events)
-    derive_consent_columns(conn, ids)
+    derive_consent_columns(conn, ids, latest)
     return refused
 
 
@@ -111,9 +111,12 @@ def _event(shop_id: int, v: ConsentValue, at: datetime, source: str) -> dict[str
             "at": at, "source": source[:200]}
 
 
-def derive_consent_columns(conn: Connection, customer_ids: Sequence[int]) -> None:
-    """Set each customer's ``consent_<channel>`` to its latest event (channels without events unchanged)."""
-    latest = latest_events(conn, customer_ids)
+def derive_consent_columns(conn: Connection, customer_ids: Sequence[int],
+                           latest: dict[tuple[int, str], tuple[bool, datetime]] | None = None) -> None:
+    """Set each customer's ``consent_<channel>`` to its latest event (channels without events unchanged);
+    ``latest`` is :func:`latest_events` of these customers when the caller has it already."""
+    if latest is None:
+        latest = latest_events(conn, customer_ids)
     per_customer: dict[int, dict[str, bool]] = {}
     for (cid, channel), (granted, _) in latest.items():
         per_customer.setdefault(cid, {})[f"consent_{channel}"] = granted
