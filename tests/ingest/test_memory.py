@@ -27,8 +27,9 @@ def test_a_batch_is_released_before_the_next_is_read(tmp_path: Path, monkeypatch
     previous: list[weakref.ref[RawTable]] = []
     alive_at_release: list[bool] = []
 
-    def give_back() -> None:  # called by the source between batches
-        alive_at_release.append(previous[-1]() is not None)
+    def give_back() -> None:  # called by the source before the first batch and after each
+        if previous:
+            alive_at_release.append(previous[-1]() is not None)
 
     monkeypatch.setattr(csv_source, "give_back_memory", give_back)
     rows: list[int] = []

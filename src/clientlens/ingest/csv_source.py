@@ -51,22 +51,31 @@ def sniff_delimiter(text: str) -> str:
     return " " if len(lines[0].split()) > 1 else ","
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS, Windows)."""
+def _glibc(name: str) -> Callable[..., int] | None:
+    """A glibc function (None elsewhere: musl, macOS, Windows)."""
     try:
-        trim: Callable[[int], int] = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-        return trim
+        fn: Callable[..., int] = getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
+        return fn
     except (OSError, AttributeError):
         return None
 
 
-_TRIM = _malloc_trim()
+_TRIM = _glibc("malloc_trim")
+_MALLOPT = _glibc("mallopt")
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MMAP_THRESHOLD = 128 * 1024  # glibc's default, kept fixed
 
 
 def give_back_memory() -> None:
     """Return the heap pages freed by the last batch to the system (glibc keeps them otherwise: the
     batch's Python objects, NumPy arrays, Arrow's system pool and the database driver's buffers left
-    the RSS growing by a few MB a batch; MALLOC_TRIM_THRESHOLD_=0 had the same effect)."""
+    the RSS growing by a few MB a batch; MALLOC_TRIM_THRESHOLD_=0 had the same effect).
+
+    glibc's mmap threshold is also fixed at its default: it otherwise rises to the largest block
+    freed (up to 32 MB), so the batches' column buffers move into the heap and fragment it (200k
+    orders: peak 247 -> 235 MB; MALLOC_MMAP_THRESHOLD_ does the same from the environment)."""
+    if _MALLOPT is not None:
+        _MALLOPT(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     if _TRIM is not None:
         _TRIM(0)
 
@@ -126,6 +135,7 @@ class CsvSource:
         import pyarrow.csv as pacsv
 
         source = path.name
+        give_back_memory()
         first = next(raw_blocks(path, limits.block_bytes), b"")
         if not first.strip():
             raise InputError(f"{source}: empty file (no header, no rows)")
