@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +31,6 @@ from clientlens.store.erasure import (
     literal_pattern,
     normalise_phone,
     phone_pattern,
-    pseudonym,
     registered_files,
 )
 from clientlens.store.repository import get_customer, utcnow
@@ -254,7 +254,7 @@ def erase_customer(session: Session, shop: m.Shop, customer_id: str, *, actor: s
     counts: dict[str, int] = {}
     pseudonyms: dict[str, str] = {}
     for p in profiles:
-        pseudo = pseudonym(session.connection(), p.external_id)  # later anonymous imports land on it
+        pseudo = f"erased-{secrets.token_hex(8)}"  # random: nothing links it back to the id
         pseudonyms[p.external_id] = pseudo
         for model in (m.SnapshotFeatures, m.SnapshotLabel, m.SnapshotScore):
             res = session.execute(update(model).where(model.customer_id == p.external_id,

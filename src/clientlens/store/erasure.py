@@ -134,10 +134,11 @@ def is_erased(conn: Connection, shop_id: int, *, email: str | None = None, phone
                 or erased_values(conn, shop_id, "external_id", [external_id]))
 
 
-def pseudonym(conn: Connection, external_id: str) -> str:
-    """The stable anonymous id an erased external id is kept under (``[privacy] on_erased_match =
-    "anonymous"``): the same for every later import, and not the id itself."""
-    return "erased-" + digest(store_salt(conn), "pseudonym", external_id)[:16]
+def pseudonym(conn: Connection, external_id: str, salt: str | None = None) -> str:
+    """The stable anonymous id later rows of an erased external id are kept under (``[privacy]
+    on_erased_match = "anonymous"``): the same for every later import, and not the id itself (the
+    erased profile keeps its own random pseudonym)."""
+    return "erased-" + digest(salt or store_salt(conn), "pseudonym", external_id)[:16]
 
 
 PHONE_RE = re.compile(r"(?<![\d+])(\+|00)?\d[\d\-. ()/]{5,}\d(?!\d)")
@@ -314,8 +315,9 @@ class ErasureGuard:
         id_cols = [c for c in ("_key", "customer_id") if c in batch.columns and
                    (self.entity == "customers" or c == "customer_id")]
         out = batch.with_columns(_hit=hit)
+        salt = store_salt(self.conn)
         for col in id_cols:
-            pseudo = [pseudonym(self.conn, str(v)) if h and v is not None else v
+            pseudo = [pseudonym(self.conn, str(v), salt) if h and v is not None else v
                       for v, h in zip(out.get_column(col).to_list(), hit.to_list(), strict=True)]
             out = out.with_columns(pl.Series(col, pseudo, dtype=out.schema[col]))
         loses = [c for c in ANONYMOUS_LOSES.get(self.entity, ()) if c in out.columns]
