@@ -99,11 +99,11 @@ def statements() -> dict[str, Any]:
     i = INTERACTIONS.c
     return {
         "snapshot_labels": select(SNAPSHOTS.c.id.label("sid"), SNAPSHOTS.c.as_of, SNAPSHOTS.c.created_at,
-                                  LABELS.c.taxonomy, LABELS.c.label, LABELS.c.rule_id, LABELS.c.figures, LABELS.c.text)
+                                  LABELS.c.taxonomy, LABELS.c.label, LABELS.c.rule_id, LABELS.c.figures, LABELS.c.text,
+                                  current_snapshot_id(shop).label("current_id"))
         .select_from(SNAPSHOTS.outerjoin(LABELS, and_(LABELS.c.snapshot_id == SNAPSHOTS.c.id,
                                                        LABELS.c.customer_id == ext)))
         .where(SNAPSHOTS.c.shop_id == shop).order_by(SNAPSHOTS.c.as_of.desc()),
-        "current_snapshot": select(current_snapshot_id(shop).label("id")),
         "score": select(SCORES).where(SCORES.c.snapshot_id == snap, SCORES.c.customer_id == ext),
         "orders": select(ORDERS.c.shop_id, ORDERS.c.external_id, ORDERS.c.ordered_at, ORDERS.c.channel,
                          ORDERS.c.currency, ORDERS.c.total_minor, ORDERS.c.status).where(ORDERS.c.customer_id == pk),
@@ -155,9 +155,8 @@ def load_per_table(session: Session, shop_id: int, customer_pk: int, external_id
     """Every section with its own indexed statement."""
     conn = session.connection()
     st = statements()
-    current_id = conn.execute(st["current_snapshot"], {"shop": shop_id}).scalar()
     rows = conn.execute(st["snapshot_labels"], {"shop": shop_id, "ext": external_id}).all()
-    latest, labels, history = labels_of(rows, current_id)
+    latest, labels, history = labels_of(rows, rows[0].current_id if rows else None)
     score = None
     if latest is not None:
         score = conn.execute(st["score"], {"snap": latest.id, "ext": external_id}).first()

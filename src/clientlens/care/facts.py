@@ -101,15 +101,16 @@ def _currency(session: Session, shop_id: int) -> str:
     return reporting_currency(session, shop_id)
 
 
-def customer_facts(session: Session, rows: CustomerRows, shop_id: int) -> CustomerFacts:
-    """The facts of one customer from its rows (``customer_rows``), ranked among its snapshot's CLVs."""
+def customer_facts(session: Session, rows: CustomerRows, shop_id: int, currency: str | None = None) -> CustomerFacts:
+    """The facts of one customer from its rows (``customer_rows``), ranked among its snapshot's CLVs; CLV in
+    ``currency`` (default: the shop's reporting currency)."""
     if rows.snapshot is None:
         return CustomerFacts()
     pairs = [(r.taxonomy, r.label) for r in rows.labels]
     p_alive, clv = (rows.score.p_alive, rows.score.clv) if rows.score is not None else (None, None)
     share = clv_rank_share(sorted_clv(session, rows.snapshot.id, rows.snapshot.created_at), clv)
     return CustomerFacts(frozenset(f"{t}:{lab}" for t, lab in pairs), p_alive, clv, share,
-                         {t: lab for t, lab in pairs}, _currency(session, shop_id))
+                         {t: lab for t, lab in pairs}, currency or _currency(session, shop_id))
 
 
 def facts_of_snapshot(session: Session, snapshot: m.Snapshot | CurrentSnapshot | None,

@@ -17,6 +17,7 @@ thresholds of ``[care.loyalty]`` are in the reporting currency too.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,7 +31,7 @@ from clientlens.care.config import CareSettings
 from clientlens.config import Settings
 from clientlens.money import Rates
 from clientlens.store import models as m
-from clientlens.store.repository import reporting_currency, shop_rates
+from clientlens.store.repository import current_snapshot, reporting_currency, shop_rates
 
 COMPLETED = "completed"
 
@@ -93,8 +94,30 @@ def loyalty_statuses(session: Session, shop_id: int, care: CareSettings, as_of: 
     return {cid: loyalty_of(cid, by_customer.get(cid, ()), care, as_of, rates) for cid in ids}
 
 
+_RATES: dict[tuple[str, int, str, int | None], tuple[float, Rates]] = {}
+#: How long a server process reuses a shop's exchange rates before reading them again (rates change only
+#: by an import of rates; a new snapshot reads them at once).
+RATES_CACHE_SECONDS = 60.0
+
+
 def rates_for_shop(session: Session, settings: Settings, shop_id: int, shop_name: str) -> Rates:
-    """The shop's exchange rates into its reporting currency (``store.repository.reporting_currency``)."""
+    """The shop's exchange rates into its reporting currency (``store.repository.reporting_currency``), read
+    once per ``RATES_CACHE_SECONDS`` per process and snapshot."""
     reporting = reporting_currency(session, shop_id, configured=settings.shop(shop_name).currency,
                                    fallback=settings.ingest.default_currency)
-    return shop_rates(session, shop_id, reporting)
+    snap = current_snapshot(session, shop_id)
+    key = (str(getattr(session.get_bind(), "url", "")), shop_id, reporting, snap.id if snap else None)
+    now = time.monotonic()
+    hit = _RATES.get(key)
+    if hit is not None and now - hit[0] < RATES_CACHE_SECONDS:
+        return hit[1]
+    rates = shop_rates(session, shop_id, reporting)
+    if len(_RATES) > 64:
+        _RATES.clear()
+    _RATES[key] = (now, rates)
+    return rates
+
+
+def forget_rates() -> None:
+    """Drop the cached exchange rates of every shop (after an import of rates in this process)."""
+    _RATES.clear()

@@ -48,7 +48,7 @@ def view_of(session: Session, settings: Settings, shop_id: int, shop_name: str, 
     rows = load_customer_rows(session, shop_id, customer.id, customer.external_id)
     rates = rates_for_shop(session, settings, shop_id, shop_name)
     loyalty = loyalty_of(customer.id, rows.orders, care, today or utcnow().date(), rates, shop_id)
-    facts = customer_facts(session, rows, shop_id)
+    facts = customer_facts(session, rows, shop_id, rates.reporting)
     actions = actions_for(customer, facts, cached_playbook(care.playbook or ""), loyalty)
     return CustomerView(customer, rows, timeline_events(rows), loyalty, facts, actions)
 

@@ -44,7 +44,12 @@ def run_import(engine: Engine, settings: Settings, path: Path, *, shop: str, ent
 
 def after_import(engine: Engine, settings: Settings, shop: str, entity: str) -> None:
     """What an import changes beyond its own tables: new interactions join (or open) their conversations,
-    with their SLA clocks started (``care.inbox.sync_conversations``), once, here, not on every page view."""
+    with their SLA clocks started (``care.inbox.sync_conversations``), once, here, not on every page view;
+    new exchange rates replace this process's cached ones."""
+    if entity == "rates":
+        from clientlens.care.loyalty import forget_rates
+
+        forget_rates()
     if entity != "interactions":
         return
     from clientlens.care.inbox import sync_conversations
