@@ -65,7 +65,7 @@ RULES: dict[str, str] = {}
 VALUES = (
     N_("new"), N_("open"), N_("waiting_on_customer"), N_("resolved"), N_("admin"), N_("analyst"), N_("agent"),
     N_("email"), N_("sms"), N_("chat"), N_("post"), N_("phone"), N_("social"), N_("inbound"), N_("outbound"),
-    N_("completed"), N_("returned"), N_("cancelled"), N_("order"), N_("conversation"), N_("message"),
+    N_("completed"), N_("pending"), N_("returned"), N_("cancelled"), N_("order"), N_("conversation"), N_("message"),
     N_("feedback"), N_("label_change"), N_("campaign_message"), N_("survey"), N_("consent"),
     N_("suggested"), N_("accepted"), N_("undone"), N_("rejected"), N_("birthday"), N_("loyalty_invitation"),
     N_("nurture"), N_("promotion"), N_("winback"), N_("win_back_offer"), N_("priority_care"),
