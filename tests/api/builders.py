@@ -48,6 +48,18 @@ def rfm_label(recency_days: int, orders: int) -> str:
     return "lost"
 
 
+def _retention(df: pd.DataFrame, max_months: int = 24) -> list[dict[str, Any]]:
+    """Monthly cohort retention rows as the analysis writes them (``analysis.pipeline.retention_frame``)."""
+    month = df["order_date"].dt.year * 12 + df["order_date"].dt.month - 1
+    first = month.groupby(df["customer_id"]).transform("min")
+    frame = pd.DataFrame({"customer_id": df["customer_id"], "cohort": first, "k": month - first})
+    frame = frame[frame["k"] <= max_months].drop_duplicates()
+    sizes = frame[frame["k"] == 0].groupby("cohort")["customer_id"].nunique()
+    active = frame.groupby(["cohort", "k"])["customer_id"].nunique()
+    return [{"cohort": f"{c // 12:04d}-{c % 12 + 1:02d}-01", "months_since": int(k), "cohort_customers": int(sizes[c]),
+             "active_customers": int(n), "retention": float(n / sizes[c])} for (c, k), n in active.items()]
+
+
 def _index(s: Any, shop_id: int, names: list[tuple[int, str | None]]) -> None:
     """The name search's terms, as an import writes them (a store at an older migration has no such table)."""
     if "customer_search_terms" in inspect(s.connection()).get_table_names():
@@ -143,11 +155,16 @@ def build_store(engine: Engine, *, customers: int | None = None, users: bool = T
         feature_frame = pd.DataFrame({"customer_id": [str(c) for c in per.index], "orders": per["orders"].to_numpy(),
                                       "recency_days": recencies,
                                       "total_spend": per["spend"].to_numpy()})
+        # The profile that never bought (the duplicate added below) is a customer of the snapshot too.
+        feature_frame = pd.concat([feature_frame, pd.DataFrame({"customer_id": ["dup-" + ids[0]], "orders": [0],
+                                                                "recency_days": [None], "total_spend": [0.0]})],
+                                  ignore_index=True)
         settings = load_settings(search_cwd=False)
         snap.run = json.dumps({
             "reporting_currency": {"value": "USD", "source": "most common order currency"},
             "pareto": {**pareto_stats(feature_frame, 0.2), "points": as_records(lorenz_points(feature_frame, 101))},
-            "dashboard": dashboard_figures(feature_frame, pd.DataFrame(scores), currency="USD", settings=settings)})
+            "dashboard": dashboard_figures(feature_frame, pd.DataFrame(scores), currency="USD", settings=settings),
+            "retention": _retention(df)})
         s.execute(insert(m.SnapshotLabel), labels)
         s.execute(insert(m.SnapshotScore), scores)
         s.execute(insert(m.SnapshotFeatures), feats)

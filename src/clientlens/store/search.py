@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, delete, exists, func, insert, select
+from sqlalchemy import Connection, Table, delete, exists, func, insert, select
 
 from clientlens.store import models as m
 
@@ -29,7 +29,7 @@ _NOT_WORD = re.compile(r"[^0-9a-z]+")
 TERM_LENGTH = 40
 #: Above every character a folded term holds ([0-9a-z]): the upper end of a prefix range.
 _ABOVE = "{"
-TERMS = m.CustomerSearchTerm.__table__
+TERMS = cast(Table, m.CustomerSearchTerm.__table__)
 
 
 def fold(text: str | None) -> str:
