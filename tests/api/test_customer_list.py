@@ -207,11 +207,9 @@ def _plan(engine: Any, f: cs.CustomerFilter) -> list[str]:
 
 
 def test_a_migration_on_an_analysed_sqlite_store_keeps_the_list_on_the_label_index(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from clientlens.store.db import make_engine, upgrade
-
     from alembic import command
 
-    from clientlens.store.db import _alembic_config
+    from clientlens.store.db import _alembic_config, make_engine, upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(engine)
