@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from clientlens.errors import NotFoundError
@@ -87,6 +88,14 @@ class CurrentSnapshot:
 _RUN_CACHE: dict[tuple[str, int, datetime], dict[str, Any]] = {}
 
 
+@lru_cache(maxsize=1)
+def _current_snapshot_statement() -> Any:
+    """The current snapshot's key columns (bound ``shop_id``), built once: building costs more than running."""
+    snaps = m.Snapshot.__table__
+    return select(snaps.c.id, snaps.c.as_of, snaps.c.created_at).where(
+        snaps.c.id == current_snapshot_id(bindparam("shop_id")))
+
+
 def current_snapshot(session: Session, shop_id: int) -> CurrentSnapshot | None:
     """The current snapshot (``current_snapshot_id``) with its run document, parsed once per snapshot and process.
 
@@ -95,14 +104,13 @@ def current_snapshot(session: Session, shop_id: int) -> CurrentSnapshot | None:
     memo: dict[int, CurrentSnapshot | None] = session.info.setdefault("clientlens_current_snapshot", {})
     if shop_id in memo:
         return memo[shop_id]
-    snaps = m.Snapshot.__table__
-    row = session.execute(select(snaps.c.id, snaps.c.as_of, snaps.c.created_at)
-                          .where(snaps.c.id == current_snapshot_id(shop_id))).first()
+    row = session.execute(_current_snapshot_statement(), {"shop_id": shop_id}).first()
     found = None
     if row is not None:
         key = (str(getattr(session.get_bind(), "url", "")), int(row.id), row.created_at)
         run = _RUN_CACHE.get(key)
         if run is None:
+            snaps = m.Snapshot.__table__
             text_ = session.scalar(select(snaps.c.run).where(snaps.c.id == row.id))
             try:
                 doc = json.loads(text_) if text_ else {}
