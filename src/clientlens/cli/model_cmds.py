@@ -30,6 +30,7 @@ def read_shop_orders(engine: Any, shop: str, settings: Any) -> pd.DataFrame:
         log.warning("store reader failed (%s); reading orders directly", exc)
     from sqlalchemy import select
 
+    from clientlens.features.store_reader import currency_exponent
     from clientlens.store import models as m
 
     with engine.connect() as conn:
@@ -46,8 +47,9 @@ def read_shop_orders(engine: Any, shop: str, settings: Any) -> pd.DataFrame:
                         strict=True))
     ext = dict(zip(cust["id"], cust["external_id"], strict=True))
     orders["customer_id"] = orders["customer_pk"].map(lambda pk: ext.get(int(survivor.get(pk, pk) or pk)))
-    exponent = orders["currency"].map(lambda c: 0 if str(c).upper() in ("JPY", "KRW", "VND") else 2)
-    orders["total"] = orders["total_minor"].astype(float) / 10.0 ** exponent
+    # Minor units to amounts by each currency's ISO 4217 exponent (the store reader's rule).
+    orders["total"] = orders["total_minor"].astype(float) * orders["currency"].map(
+        lambda c: 10.0 ** -currency_exponent(str(c))).astype("float64")
     orders["order_date"] = pd.to_datetime(orders["order_date"])
     return orders[["customer_id", "order_id", "order_date", "currency", "total", "status"]]
 

@@ -10,7 +10,6 @@ surviving profile's external id and are not customers of their own.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 import pandas as pd
 import pyarrow as pa
@@ -20,6 +19,7 @@ from sqlalchemy.engine import Engine as SAEngine
 from clientlens.config import Settings
 from clientlens.errors import InputError, StoreError
 from clientlens.features.frames import FRAME_KINDS, arrow_schema
+from clientlens.money import UnknownCurrencyError, exponent
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +63,11 @@ _QUERIES = {
 }
 
 
-@lru_cache(maxsize=64)
 def currency_exponent(code: str) -> int:
-    """Digits of the minor unit of an ISO 4217 currency (2 when unknown)."""
-    from babel.numbers import get_currency_precision
-
+    """Digits of the minor unit of an ISO 4217 currency (``clientlens.money``; 2 when unknown)."""
     try:
-        return int(get_currency_precision(code.upper()))
-    except Exception:  # babel raises on malformed codes
+        return exponent(code)
+    except UnknownCurrencyError:
         return 2
 
 

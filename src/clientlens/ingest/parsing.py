@@ -10,6 +10,8 @@ from functools import lru_cache
 
 import polars as pl
 
+from clientlens import money
+
 DATE_FORMATS = (
     "%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y",
 )
@@ -48,11 +50,9 @@ DIRECTIONS = {"inbound": "inbound", "in": "inbound", "incoming": "inbound", "rec
 
 @lru_cache(maxsize=1)
 def currency_exponents() -> pl.DataFrame:
-    """ISO 4217 codes (babel's list) with their minor-unit exponent."""
-    from babel.numbers import get_currency_precision, list_currencies
-
-    codes = sorted(c for c in list_currencies() if c not in ("XXX", "XTS"))
-    return pl.DataFrame({"_cur": codes, "_exp": [get_currency_precision(c) for c in codes]},
+    """ISO 4217 codes with their minor-unit exponent (``clientlens.money``), as a frame to join on."""
+    codes = sorted(money.known_currencies())
+    return pl.DataFrame({"_cur": codes, "_exp": [money.exponent(c) for c in codes]},
                         schema={"_cur": pl.String, "_exp": pl.Int64})
 
 
@@ -63,11 +63,6 @@ def country_codes() -> frozenset[str]:
 
     return frozenset(str(k) for k in Locale("en").territories if len(str(k)) == 2 and str(k).isalpha())
 
-
-def currency_exponent(code: str) -> int:
-    from babel.numbers import get_currency_precision
-
-    return int(get_currency_precision(code))
 
 
 def _key(expr: pl.Expr) -> pl.Expr:
