@@ -123,3 +123,6 @@ class UnsubscribeToken(Base):
     channel: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+# The inbound messages' table lives beside these (registered with the same metadata).
+from clientlens.store import inbound_models  # noqa: E402, F401
