@@ -16,19 +16,22 @@ from __future__ import annotations
 
 from clientlens.models.bg_nbd import BetaGeo
 from clientlens.models.clv import average_days_between_orders, clv, expected_next_order
+from clientlens.models.cnbd import ModifiedBetaGeoCNBD
 from clientlens.models.gamma_gamma import GammaGamma
 from clientlens.models.mbg_nbd import ModifiedBetaGeo
 from clientlens.models.pareto_nbd import ParetoNBD
 from clientlens.models.sbg import ShiftedBetaGeometric
 
 #: The transaction models by their configuration name.
-TRANSACTION_MODELS = {"bg_nbd": BetaGeo, "pareto_nbd": ParetoNBD, "mbg_nbd": ModifiedBetaGeo}
+TRANSACTION_MODELS = {"bg_nbd": BetaGeo, "pareto_nbd": ParetoNBD, "mbg_nbd": ModifiedBetaGeo,
+                      "mbg_cnbd_k": ModifiedBetaGeoCNBD}
 
 __all__ = [
     "TRANSACTION_MODELS",
     "BetaGeo",
     "GammaGamma",
     "ModifiedBetaGeo",
+    "ModifiedBetaGeoCNBD",
     "ParetoNBD",
     "ShiftedBetaGeometric",
     "average_days_between_orders",

@@ -14,7 +14,7 @@ class ModelSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    transaction_model: Literal["best", "bg_nbd", "pareto_nbd", "mbg_nbd"] = "best"
+    transaction_model: Literal["best", "bg_nbd", "pareto_nbd", "mbg_nbd", "mbg_cnbd_k"] = "best"
     penalizer_coef: float = 0.0
     min_customers: int = 20
     min_repeat_buyers: int = 10

@@ -101,6 +101,10 @@ def score_customers(transactions: Any, order_lines: Any, *, as_of: Any, settings
     time_unit = getattr(features, "time_unit", "W")
     orders = as_pandas(transactions)
     summary = rfm_summary(orders, observation_end=as_of, time_unit=time_unit)
+    if len(summary):
+        from clientlens.models.regularity import add_litt
+
+        summary = add_litt(summary, orders, end=as_of, time_unit=time_unit)  # regularity models' choice of k
     ids = summary.index.astype(str)
     n = len(summary)
     out = pd.DataFrame({"customer_id": np.asarray(ids, dtype=object)})

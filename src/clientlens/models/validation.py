@@ -160,6 +160,9 @@ def validate_models(orders: Any, *, calibration_end: Any, holdout_end: Any = Non
     summary = rfm_summary(frame, calibration_end=cal, observation_end=end, time_unit=time_unit)
     if len(summary) == 0:
         raise InputError(f"no customer bought on or before the calibration end {cal.date()}")
+    from clientlens.models.regularity import add_litt
+
+    summary = add_litt(summary, frame, end=cal, time_unit=time_unit)  # for the regularity models' choice of k
     names = list(models) if models else list(TRANSACTION_MODELS)
     actual = summary["frequency_holdout"].to_numpy(dtype=float)
     duration = summary["duration_holdout"].to_numpy(dtype=float)
