@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clientlens.care.signal_config import ServiceSignalSettings, SuggestSettings
 from clientlens.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -92,6 +93,8 @@ class CareSettings(_Frozen):
     sla: SlaSettings = SlaSettings()
     loyalty: LoyaltySettings = LoyaltySettings()
     senders: SenderSettings = SenderSettings()
+    service_signals: ServiceSignalSettings = ServiceSignalSettings()
+    suggest: SuggestSettings = SuggestSettings()
 
 
 _VALIDATED: dict[int, tuple[Settings, CareSettings]] = {}

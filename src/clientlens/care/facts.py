@@ -9,14 +9,17 @@ customer's, ``clv_rank_share`` one customer's from the snapshot's sorted CLVs; b
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clientlens.care.config import CareSettings
 from clientlens.care.customer_rows import CustomerRows
+from clientlens.care.signals import ServiceSignal, signals_of
 from clientlens.store import models as m
 from clientlens.store.repository import CurrentSnapshot, latest_snapshot, reporting_currency
 
@@ -31,6 +34,13 @@ class CustomerFacts:
     clv_rank_share: float | None = None  # 0 = highest CLV of the shop, 1 = lowest
     label_by_taxonomy: dict[str, str] = field(default_factory=dict)
     currency: str | None = None  # the reporting currency CLV is in
+    signals: tuple[ServiceSignal, ...] = ()  # service signals (care.signals), when they were read
+
+    def signal_kinds(self) -> frozenset[str]:
+        return frozenset(s.kind for s in self.signals)
+
+    def with_signals(self, signals: list[ServiceSignal] | tuple[ServiceSignal, ...]) -> CustomerFacts:
+        return replace(self, signals=tuple(signals))
 
     def has(self, taxonomy: str, label: str) -> bool:
         return f"{taxonomy}:{label}" in self.labels
@@ -101,16 +111,20 @@ def _currency(session: Session, shop_id: int) -> str:
     return reporting_currency(session, shop_id)
 
 
-def customer_facts(session: Session, rows: CustomerRows, shop_id: int, currency: str | None = None) -> CustomerFacts:
+def customer_facts(session: Session, rows: CustomerRows, shop_id: int, currency: str | None = None, *,
+                   care: CareSettings | None = None, now: datetime | None = None) -> CustomerFacts:
     """The facts of one customer from its rows (``customer_rows``), ranked among its snapshot's CLVs; CLV in
-    ``currency`` (default: the shop's reporting currency)."""
+    ``currency`` (default: the shop's reporting currency). With ``care`` and ``now``, the service signals
+    of its feedback and conversations as of ``now`` too (``care.signals``)."""
+    signals = tuple(signals_of(rows.feedback, rows.conversations, care, now)) \
+        if care is not None and now is not None else ()
     if rows.snapshot is None:
-        return CustomerFacts()
+        return CustomerFacts(signals=signals)
     pairs = [(r.taxonomy, r.label) for r in rows.labels]
     p_alive, clv = (rows.score.p_alive, rows.score.clv) if rows.score is not None else (None, None)
     share = clv_rank_share(sorted_clv(session, rows.snapshot.id, rows.snapshot.created_at), clv)
     return CustomerFacts(frozenset(f"{t}:{lab}" for t, lab in pairs), p_alive, clv, share,
-                         {t: lab for t, lab in pairs}, currency or _currency(session, shop_id))
+                         {t: lab for t, lab in pairs}, currency or _currency(session, shop_id), signals)
 
 
 def facts_of_snapshot(session: Session, snapshot: m.Snapshot | CurrentSnapshot | None,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,8 @@ from clientlens.care.config import care_settings
 from clientlens.care.facts import CustomerFacts, latest_facts
 from clientlens.care.loyalty import LoyaltyStatus, loyalty_statuses, rates_for_shop
 from clientlens.care.render import primary_language
+from clientlens.care.signals import KINDS as SIGNAL_KINDS
+from clientlens.care.signals import signals_by_customer
 from clientlens.config import Settings
 from clientlens.errors import ConfigError
 from clientlens.money import format_money
@@ -41,8 +43,18 @@ class PlaybookRule(BaseModel):
     min_p_alive: float | None = None
     max_p_alive: float | None = None
     needs_language: bool = False
+    #: Service signals (care.signals: low_csat, nps_detractor, open_complaint, repeat_contacts): at least one.
+    signals_any: tuple[str, ...] = ()
     template: str | None = None
     reason: str = "{labels}"
+
+    @field_validator("signals_any")
+    @classmethod
+    def _known_signals(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [v for v in value if v not in SIGNAL_KINDS]
+        if unknown:
+            raise ValueError(f"signals_any: unknown signal {', '.join(unknown)} (use {', '.join(SIGNAL_KINDS)})")
+        return value
 
 
 class Playbook(BaseModel):
@@ -95,6 +107,8 @@ def _matched_labels(rule: PlaybookRule, facts: CustomerFacts) -> list[str] | Non
                        clv_top_share=rule.clv_top_share, min_p_alive=rule.min_p_alive,
                        max_p_alive=rule.max_p_alive):
         return None
+    if rule.signals_any and not facts.signal_kinds() & set(rule.signals_any):
+        return None
     return [lab for lab in (*rule.labels_any, *rule.labels_all) if lab in facts.labels]
 
 
@@ -116,6 +130,7 @@ def actions_for(customer: m.Customer, facts: CustomerFacts, playbook: Playbook,
             "tier": (loyalty.tier if loyalty else None) or "-",
             "points": loyalty.points if loyalty else 0,
             "spend": format_money(loyalty.spend, loyalty.currency) if loyalty else "0",
+            "signals": "; ".join(sig.text for sig in facts.signals if sig.kind in rule.signals_any) or "-",
         }
         try:
             reason = rule.reason.format(**values)
@@ -139,13 +154,19 @@ def next_best_actions(session: Session, shop_name: str, settings: Settings, *,
     if customer_ids is not None:
         q = q.where(m.Customer.external_id.in_([str(c) for c in customer_ids]))
     customers = list(session.scalars(q.order_by(m.Customer.id)))
-    as_of = as_of or utcnow().date()
+    now = datetime.combine(as_of, time(23, 59, 59)) if as_of is not None else utcnow()
+    as_of = now.date()
     ids = [c.id for c in customers] if customer_ids is not None else None
     rates = rates_for_shop(session, settings, shop.id, shop.name)
     loyalty = loyalty_statuses(session, shop.id, care, as_of, rates, ids) if customers else {}
+    signals = signals_by_customer(session, shop.id, care, now, ids) \
+        if customers and any(rule.signals_any for rule in playbook.rules) else {}
     out: dict[str, list[Action]] = {}
     for cust in customers:
-        acts = actions_for(cust, facts.get(cust.external_id), playbook, loyalty.get(cust.id))
+        facts_of = facts.get(cust.external_id)
+        if cust.id in signals:
+            facts_of = facts_of.with_signals(signals[cust.id])
+        acts = actions_for(cust, facts_of, playbook, loyalty.get(cust.id))
         if acts:
             out[cust.external_id] = acts
     return out

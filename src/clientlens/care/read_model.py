@@ -10,7 +10,7 @@ web page, the CLI's ``customer`` and the campaign and playbook code all read the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 from sqlalchemy.orm import Session
 
@@ -43,12 +43,14 @@ class CustomerView:
 
 def view_of(session: Session, settings: Settings, shop_id: int, shop_name: str, customer: m.Customer, *,
             today: date | None = None) -> CustomerView:
-    """The read model of ``customer`` (a resolved profile of the shop); loyalty counted up to ``today``."""
+    """The read model of ``customer`` (a resolved profile of the shop); loyalty counted up to ``today`` and
+    the service signals as of its end (default: now)."""
     care = care_settings(settings)
     rows = load_customer_rows(session, shop_id, customer.id, customer.external_id)
     rates = rates_for_shop(session, settings, shop_id, shop_name)
-    loyalty = loyalty_of(customer.id, rows.orders, care, today or utcnow().date(), rates, shop_id)
-    facts = customer_facts(session, rows, shop_id, rates.reporting)
+    now = datetime.combine(today, time(23, 59, 59)) if today is not None else utcnow()
+    loyalty = loyalty_of(customer.id, rows.orders, care, now.date(), rates, shop_id)
+    facts = customer_facts(session, rows, shop_id, rates.reporting, care=care, now=now)
     actions = actions_for(customer, facts, cached_playbook(care.playbook or ""), loyalty)
     return CustomerView(customer, rows, timeline_events(rows), loyalty, facts, actions)
 
