@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import null, select, true
 from sqlalchemy.orm import Session
 
 from clientlens.care.config import CareSettings, care_settings
@@ -25,7 +25,7 @@ from clientlens.care.facts import latest_facts
 from clientlens.config import Settings
 from clientlens.errors import CareError
 from clientlens.store import models as m
-from clientlens.store.care_models import ConversationMessage, Survey
+from clientlens.store.care_models import Conversation, ConversationMessage, Survey
 from clientlens.store.repository import utcnow
 
 SCORE_RANGES = {"csat": (1, 5), "nps": (0, 10)}
@@ -159,4 +159,74 @@ def nps_report(session: Session, shop_id: int, settings: Settings, *, by: str = 
         det = sum(x <= care.nps_detractor_max for x in s)
         out.append(NpsRow(key, len(s), pro, len(s) - pro - det, det,
                           nps_of(s, care.nps_promoter_min, care.nps_detractor_max)))
+    return out
+
+
+@dataclass(frozen=True)
+class CsatRow:
+    group: str
+    responses: int
+    mean: float | None
+    satisfied: int  # answers of 4 or 5 (the usual top-two boxes)
+    unhappy: int  # answers at or below ``csat_low_max``
+    csat: float | None  # % satisfied (4-5) of the answers
+
+
+CSAT_BY = ("agent", "channel", "topic", "label", "segment", "month")
+
+
+def csat_report(session: Session, shop_id: int, settings: Settings, *, by: str = "month",
+                taxonomy: str | None = None) -> list[CsatRow]:
+    """CSAT per ``by`` = agent (the conversation's assignee, else the agent of its last outbound message),
+    channel (as ``nps_report``), topic (the conversation's triage topic), label / segment (of ``taxonomy`` in
+    the latest snapshot) or month. CSAT = % of answers 4 or 5; ``unhappy`` counts answers at or below
+    ``[care] csat_low_max``. An answer is linked to a conversation through its message."""
+    if by not in CSAT_BY:
+        raise CareError(f"csat by {by!r}: use {', '.join(CSAT_BY)}")
+    care = care_settings(settings)
+    taxonomy = taxonomy or care.metrics_taxonomy
+    topic_col = getattr(Conversation, "topic", None)
+    rows = session.execute(
+        select(m.Feedback.score, m.Feedback.submitted_at, m.Customer.external_id, m.Interaction.channel,
+               m.Feedback.customer_id, Conversation.assignee, Conversation.id,
+               topic_col if topic_col is not None else null())
+        .join(m.Customer, m.Customer.id == m.Feedback.customer_id)
+        .outerjoin(m.Interaction, m.Interaction.id == m.Feedback.interaction_id)
+        .outerjoin(ConversationMessage, ConversationMessage.interaction_id == m.Feedback.interaction_id)
+        .outerjoin(Conversation, Conversation.id == ConversationMessage.conversation_id)
+        .where(m.Feedback.shop_id == shop_id, m.Feedback.kind == "csat")).all()
+    last_contact = _last_contact_channels(session, shop_id, rows) if by == "channel" else {}
+    agents: dict[int, str] = {}
+    if by == "agent":
+        conv_ids = sorted({r[6] for r in rows if r[6] is not None and not r[5]})
+        for start in range(0, len(conv_ids), 500):
+            chunk = conv_ids[start:start + 500]
+            for cid, agent in session.execute(
+                    select(ConversationMessage.conversation_id, m.Interaction.agent)
+                    .join(m.Interaction, m.Interaction.id == ConversationMessage.interaction_id)
+                    .where(ConversationMessage.conversation_id.in_(chunk), m.Interaction.direction == "outbound",
+                           m.Interaction.agent.is_not(None))
+                    .order_by(m.Interaction.occurred_at, m.Interaction.id)):
+                agents[cid] = agent  # the last outbound message's agent wins
+    facts = latest_facts(session, shop_id) if by in ("label", "segment") else None
+    groups: dict[str, list[int]] = defaultdict(list)
+    for score, at, ext, channel, cust_id, assignee, conv_id, topic in rows:
+        if by in ("label", "segment"):
+            assert facts is not None
+            key = facts.get(ext).label_by_taxonomy.get(taxonomy, "(none)")
+        elif by == "channel":
+            key = channel or last_contact.get((cust_id, at)) or "(none)"
+        elif by == "agent":
+            key = assignee or agents.get(conv_id) or "(none)"
+        elif by == "topic":
+            key = topic or "(none)"
+        else:
+            key = at.strftime("%Y-%m")
+        groups[key].append(int(score))
+    out = []
+    for key in sorted(groups):
+        s = groups[key]
+        sat = sum(x >= 4 for x in s)
+        out.append(CsatRow(key, len(s), round(sum(s) / len(s), 2), sat, sum(x <= care.csat_low_max for x in s),
+                           round(100.0 * sat / len(s), 1)))
     return out
