@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clientlens.care.outbound_config import OutboundSettings
 from clientlens.care.signal_config import ServiceSignalSettings, SuggestSettings
 from clientlens.errors import ConfigError
 
@@ -95,6 +96,7 @@ class CareSettings(_Frozen):
     senders: SenderSettings = SenderSettings()
     service_signals: ServiceSignalSettings = ServiceSignalSettings()
     suggest: SuggestSettings = SuggestSettings()
+    outbound: OutboundSettings = OutboundSettings()
 
 
 _VALIDATED: dict[int, tuple[Settings, CareSettings]] = {}

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from clientlens.care.config import CareSettings, care_settings
 from clientlens.care.facts import ShopFacts, latest_facts
+from clientlens.care.outbound import queue_reply
 from clientlens.care.sla import apply_target, target_for
 from clientlens.config import Settings
 from clientlens.errors import CareError, NotFoundError
@@ -214,7 +215,8 @@ def messages_of(session: Session, conversation_id: int) -> list[m.Interaction]:
 
 def reply(session: Session, shop_name: str, conversation_id: int, body: str, *, agent: str,
           settings: Settings, subject: str | None = None, now: datetime | None = None) -> m.Interaction:
-    """Answer a conversation: an outbound interaction on its channel, by ``agent``."""
+    """Answer a conversation: an outbound interaction on its channel, by ``agent``, and its delivery
+    queued in the same transaction (``care.outbound``: sent after the commit)."""
     now = now or utcnow()
     conv = get_conversation(session, shop_name, conversation_id)
     if not body.strip():
@@ -228,6 +230,7 @@ def reply(session: Session, shop_name: str, conversation_id: int, body: str, *, 
     session.add(ConversationMessage(conversation_id=conv.id, interaction_id=inter.id,
                                     direction="outbound", occurred_at=now))
     session.flush()
+    queue_reply(session, conv, inter, settings, now)  # sent after the commit (care.outbound)
     if conv.assignee is None:
         conv.assignee = agent
     ext = session.get(m.Customer, conv.customer_id).external_id  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ resolved conversation (care's rule).
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
 from typing import Any
@@ -16,15 +17,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clientlens.care import inbox as care_inbox
+from clientlens.care import outbound
+from clientlens.care.config import care_settings
 from clientlens.config import Settings
 from clientlens.errors import NotFoundError
 from clientlens.service import schemas as s
 from clientlens.service.customers import interaction_read
 from clientlens.store import models as m
 from clientlens.store.care_models import Conversation
+from clientlens.store.delivery_models import OutboundDelivery
 from clientlens.store.repository import utcnow
 
 STATUSES = care_inbox.STATUSES
+log = logging.getLogger(__name__)
 
 
 def read(conv: Any, ext: str, name: str | None, now: datetime | None = None) -> s.ConversationRead:
@@ -102,7 +107,10 @@ def detail(session: Session, shop: m.Shop, conversation_id: int) -> s.Conversati
     people = _people(session, [conv.customer_id])
     ext, name = people.get(conv.customer_id, ("?", None))
     history = [interaction_read(i, ext) for i in care_inbox.messages_of(session, conv.id)]
-    return s.ConversationDetail(**read(conv, ext, name).model_dump(), history=history)
+    deliveries = [s.DeliveryRead(interaction_id=ext_id, message_id=d.message_id, channel=d.channel, state=d.state,
+                                 attempts=d.attempts, reason=d.reason, next_attempt_at=d.next_attempt_at,
+                                 sent_at=d.sent_at) for d, ext_id in outbound.deliveries_of(session, conv.id)]
+    return s.ConversationDetail(**read(conv, ext, name).model_dump(), history=history, deliveries=deliveries)
 
 
 def by_thread(session: Session, shop: m.Shop, thread_id: str) -> int:
@@ -116,7 +124,19 @@ def by_thread(session: Session, shop: m.Shop, thread_id: str) -> int:
 
 def reply(session: Session, settings: Settings, shop: m.Shop, conversation_id: int, body: str, agent: str,
           subject: str | None = None) -> s.ConversationDetail:
-    care_inbox.reply(session, shop.name, conversation_id, body, agent=agent, settings=settings, subject=subject)
+    """Reply, commit, then send the reply (best effort: a failed send is recorded and retried by
+    ``clientlens deliveries retry``; the reply stays stored whatever happens)."""
+    inter = care_inbox.reply(session, shop.name, conversation_id, body, agent=agent, settings=settings,
+                             subject=subject)
+    delivery_id = session.scalar(select(OutboundDelivery.id).where(OutboundDelivery.interaction_id == inter.id))
+    session.commit()
+    if delivery_id is not None and care_settings(settings).outbound.send_on_reply:
+        try:
+            outbound.send_now(session, settings, [delivery_id])
+        except Exception:  # noqa: BLE001 - the reply is committed; its delivery stays due for the retry run
+            session.rollback()
+            log.exception("reply %s of conversation %d: sending failed; left for the retry run",
+                          inter.external_id, conversation_id)
     return detail(session, shop, conversation_id)
 
 

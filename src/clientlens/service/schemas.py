@@ -128,8 +128,22 @@ class ConversationRead(BaseModel):
     sla_breached: bool = False
 
 
+class DeliveryRead(BaseModel):
+    """The delivery of one reply (care.outbound): queued, sending, sent, retrying or failed."""
+
+    interaction_id: str
+    message_id: str
+    channel: str
+    state: str
+    attempts: int
+    reason: str | None = None
+    next_attempt_at: UtcDateTime | None = None
+    sent_at: UtcDateTime | None = None
+
+
 class ConversationDetail(ConversationRead):
     history: list[InteractionRead]
+    deliveries: list[DeliveryRead] = Field(default_factory=list)
 
 
 class ReplyCreate(BaseModel):

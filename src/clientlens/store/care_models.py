@@ -127,3 +127,4 @@ class UnsubscribeToken(Base):
 # The inbound messages' table lives beside these (registered with the same metadata).
 from clientlens.store import inbound_models  # noqa: E402, F401
 from clientlens.store import canned_models  # noqa: E402, F401
+from clientlens.store import delivery_models  # noqa: E402, F401
