@@ -260,9 +260,9 @@ def test_refused_replies_are_recorded_failed_with_their_reason(sqlite_shop, tmp_
         a_ext = a.external_id
         erase_customer(s, shop, a_ext, actor="test", file_dirs=[])
         s.commit()
-        states = {}
+        states, details = {}, {}
         for thread, cid in convs.items():
-            detail = svc.reply(s, settings, shop, cid, "We are on it.", "ana")
+            details[thread] = detail = svc.reply(s, settings, shop, cid, "We are on it.", "ana")
             states[thread] = (detail.deliveries[0].state, detail.deliveries[0].reason or "")
     assert states["R-OK"] == ("sent", "")
     assert states["R-ERASED"][0] == "failed" and "erased" in states["R-ERASED"][1]
@@ -270,6 +270,12 @@ def test_refused_replies_are_recorded_failed_with_their_reason(sqlite_shop, tmp_
     assert states["R-NOTASKED"][0] == "failed" and "has not consented to 'email'" in states["R-NOTASKED"][1]
     assert states["R-PHONE"][0] == "failed" and "phone channel carries no written reply" in states["R-PHONE"][1]
     assert len(list((tmp_path / "box").iterdir())) == 1  # only the allowed reply went (to the outbox)
+    # the conversation shows each reply's delivery state, in the agent's language
+    html = _render(details["R-STOP"], "pl")
+    assert 'data-delivery-state="failed"' in html and "Wysyłka" in html and "niepowodzenie" in html
+    assert "withdrew consent to &#39;sms&#39;" in html
+    html = _render(details["R-OK"], "fr")
+    assert 'data-delivery-state="sent"' in html and "envoyé" in html and html.count("data-delivery-state") == 1
     # consent withdrawn after queueing: checked again when sent
     with Session(sqlite_shop) as s:
         shop = get_shop(s, SHOP)
@@ -290,6 +296,25 @@ def test_refused_replies_are_recorded_failed_with_their_reason(sqlite_shop, tmp_
         s.commit()
         again = outbound.deliver_pending(s, settings, outbound.reply_senders(settings), NOW)
         assert report.failed[0] in again.sent and len(again.failed) == 4
+
+
+class _Viewer:
+    name, csrf_token = "ana", ""
+
+    def can(self, permission: str) -> bool:
+        return False
+
+
+def _render(detail: Any, lang: str) -> str:
+    """The conversation partial of the inbox page as the web layer renders it."""
+    from urllib.parse import quote
+
+    from clientlens.web.context import templates
+    from clientlens.web.i18n import I18n
+
+    i18n = I18n(lang)
+    return templates().env.get_template("_conversation.html").render(
+        current=detail, i18n=i18n, _=i18n.gettext, user=_Viewer(), shop=SHOP, quote=quote, csrf="")
 
 
 class SlowSink:
@@ -358,3 +383,38 @@ def test_two_workers_claim_each_delivery_once(shop_engine) -> None:  # type: ign
         assert row is not None and row.state == "sent" and row.attempts == 2
         assert Counter(s.scalars(select(OutboundDelivery.state))) == {"sent": 60}
     assert set(Counter(sink.ids).values()) == {1} and len(sink.ids) == 60
+
+
+def test_cli_retry_sends_what_is_due_and_lists_the_states(sqlite_shop, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from clientlens.cli.main import build_app
+
+    settings = _settings(send_on_reply=False)
+    with Session(sqlite_shop) as s:
+        shop = get_shop(s, SHOP)
+        (cust,) = _customers(s, 1)
+        _inbound(s, shop.id, cust, "CLI-1", NOW - timedelta(hours=1), message_id="cli@mail.example")
+        care_inbox.sync_conversations(s, SHOP, settings, now=NOW)
+        svc.reply(s, settings, shop, _conversation(s, shop.id, "CLI-1").id, "Sent by the CLI run.", "ana")
+        s.commit()
+    db = str(sqlite_shop.url)
+
+    def run(*args: str) -> str:
+        res = CliRunner().invoke(build_app(), ["--db", db, *args], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    listed = json.loads(run("deliveries", "list", "--shop", SHOP, "--format", "json"))
+    assert [d["state"] for d in listed] == ["queued"]
+    out = run("deliveries", "retry", "--shop", SHOP, "--outbox", str(tmp_path / "box"))
+    assert "1 replies sent" in out
+    (eml,) = list((tmp_path / "box").iterdir())
+    parsed = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert parsed["In-Reply-To"] == "<cli@mail.example>" and parsed["Message-ID"] == listed[0]["message_id"]
+    assert [d["state"] for d in json.loads(run("deliveries", "list", "--shop", SHOP, "--format", "json"))] == ["sent"]
+    assert "0 replies sent" in run("deliveries", "retry", "--shop", SHOP, "--outbox", str(tmp_path / "box"))
+    res = CliRunner().invoke(build_app(), ["--db", db, "deliveries", "list", "--shop", SHOP, "--state", "lost"])
+    assert res.exit_code != 0 and "--state" in (res.output + str(res.exception))
