@@ -52,6 +52,15 @@ ROUTES: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {
     ("POST", S + "/conversations/{conversation_id}/assign"): ("conversations.write", 200, {"json": {"assignee": "agent"}}),
     ("POST", S + "/conversations/{conversation_id}/resolve"): ("conversations.write", 200, {}),
     ("GET", S + "/feedback"): ("customers.read", 200, {}),
+    ("GET", S + "/feedback/csat-report"): ("analytics.read", 200, {"params": {"by": "channel"}}),
+    ("GET", S + "/conversations/{conversation_id}/suggested-reply"): ("customers.read", 200, {}),
+    ("GET", S + "/canned-replies"): ("customers.read", 200, {"params": {"language": "fr"}}),
+    ("POST", S + "/canned-replies"): ("conversations.write", 201, {"json": {
+        "language": "en", "topic": "other", "name": "authz", "body": "{{ greeting }} Thanks."}}),
+    ("GET", S + "/canned-replies/{reply_id}"): ("customers.read", 200, {"setup": "canned_reply"}),
+    ("PATCH", S + "/canned-replies/{reply_id}"): ("conversations.write", 200, {"setup": "canned_reply",
+                                                                           "json": {"priority": 3}}),
+    ("DELETE", S + "/canned-replies/{reply_id}"): ("conversations.write", 204, {"setup": "canned_reply"}),
     ("GET", S + "/snapshots"): ("analytics.read", 200, {}),
     ("GET", S + "/segments"): ("analytics.read", 200, {}),
     ("GET", S + "/flows"): ("analytics.read", 200, {"params": {"taxonomy": "rfm_segment", "from_as_of": "1998-06-30",
@@ -104,6 +113,13 @@ ROUTES: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {
     ("POST", "/shops/{shop}/inbox/{conversation_id}/{action}"): ("conversations.write", 200, {
         "path": {"action": "assign"}, "data": {"assignee": "agent"}, "headers": {"HX-Request": "true"}}),
     ("GET", "/shops/{shop}/merges"): ("merges.read", 200, {"params": {"status": "all"}}),
+    ("GET", "/shops/{shop}/merges/{merge_id}"): ("merges.read", 200, {"params": {"step": "confirm"}}),
+    ("GET", "/shops/{shop}/canned-replies"): ("customers.read", 200, {}),
+    ("POST", "/shops/{shop}/canned-replies"): ("conversations.write", 303, {"data": {
+        "language": "pl", "topic": "praise", "name": "web", "body": "{{ greeting }} Dziękujemy!"}}),
+    ("POST", "/shops/{shop}/canned-replies/{reply_id}/delete"): ("conversations.write", 303, {"setup": "canned_reply"}),
+    ("GET", "/shops/{shop}/conversations/{conversation_id}/suggested-reply"): ("customers.read", 200, {}),
+    ("GET", "/shops/{shop}/csat"): ("analytics.read", 200, {"params": {"by": "agent"}}),
     ("POST", "/shops/{shop}/merges/separate"): ("merges.write", 303, {"data": {"first": "22", "second": "23"}}),
     ("POST", "/shops/{shop}/snapshots/{as_of}/delete"): ("snapshots.delete", 303, {"path": {"as_of": "1997-06-30"}}),
     ("POST", "/shops/{shop}/merges/{merge_id}/{decision}"): ("merges.write", 303, {"path": {"decision": "accept"},
@@ -188,6 +204,18 @@ def _suggest_merge(engine, facts) -> str:  # type: ignore[no-untyped-def]
         return str(rec.id)
 
 
+def _canned_reply(engine, facts) -> str:  # type: ignore[no-untyped-def]
+    """A new canned reply of the shop (the routes on one reply read, change or delete it)."""
+    import uuid
+
+    from clientlens.care.canned import create_reply
+
+    with session_scope(engine) as s:
+        shop = s.query(m.Shop).filter_by(name=facts["shop"]).one()
+        return str(create_reply(s, shop.id, language="en", topic="praise", name=f"r-{uuid.uuid4().hex[:8]}",
+                                body="{{ greeting }} Thank you!").id)
+
+
 @pytest.mark.parametrize("role", PRINCIPALS, ids=lambda r: r or "anonymous")
 def test_status_of_every_endpoint_for(role: str | None, small_app, small_engine, facts) -> None:  # type: ignore[no-untyped-def]
     app, engine = small_app, small_engine
@@ -203,6 +231,8 @@ def test_status_of_every_endpoint_for(role: str | None, small_app, small_engine,
         values = {**ids, **extra.get("path", {})}
         if extra.get("setup") == "suggest_merge":
             values["merge_id"] = _suggest_merge(engine, facts)
+        if extra.get("setup") == "canned_reply":
+            values["reply_id"] = _canned_reply(engine, facts)
         url = path.format(**values)
         client = web if page else api
         kwargs: dict[str, Any] = {k: v for k, v in extra.items() if k in ("params", "json", "headers")}

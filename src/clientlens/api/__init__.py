@@ -19,6 +19,7 @@ def api_routers() -> list[APIRouter]:
     from clientlens.api.routers import (
         admin,
         campaigns,
+        canned_replies,
         customers,
         feedback,
         health,
@@ -35,6 +36,6 @@ def api_routers() -> list[APIRouter]:
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (shops, customers, orders, interactions, feedback, segments, predictions, campaigns, imports,
-                   merges, unsubscribe, admin):
+                   merges, unsubscribe, admin, canned_replies):
         api.include_router(module.router)
     return [health.router, api]

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "clientlens.cli.model_cmds",   # validate
     "clientlens.cli.snapshot_cmds",  # snapshots list|delete
     "clientlens.cli.care_cmds",    # inbox, sla, nps, actions, audit, campaign, unsubscribe
+    "clientlens.cli.canned_cmds",  # canned list|add|edit|delete, suggest, csat
     "clientlens.cli.delivery_cmds",  # deliveries retry|list
     "clientlens.cli.web_cmds",     # serve, users, tokens
 )

@@ -107,7 +107,7 @@ def home(request: Request, db: DbDep, user: PageUser) -> Response:
 
 def mount_web(app: FastAPI) -> None:
     """Add the static assets, the pages and the HTML error pages to ``app``."""
-    from clientlens.web import pages_analytics, pages_care
+    from clientlens.web import pages_analytics, pages_care, pages_workspace
 
     static = resources.files("clientlens.web") / "static"
     app.mount("/static", CachedStaticFiles(directory=str(static)), name="static")
@@ -119,6 +119,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(pages_analytics.router)
     app.include_router(pages_care.router)
+    app.include_router(pages_workspace.router)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:

@@ -99,7 +99,11 @@ async def merge_decide(request: Request, db: DbDep, shop: ShopDep, merge_id: Id,
     await check_csrf(request, user)
     if decision not in MERGE_DONE:
         return render(request, "error.html", user, status_code=404, status=404, message=f"unknown decision {decision}")
-    merges.decide(db, shop, merge_id, decision, actor=user.actor)
+    form = await request.form()
+    if decision == "accept" and form.get("confirmed") != "1":  # accepting goes through the comparison
+        return RedirectResponse(f"/shops/{shop.name}/merges/{merge_id}", status_code=303)
+    choices = {k[len("keep_"):]: str(v) for k, v in form.multi_items() if k.startswith("keep_")}
+    merges.decide(db, shop, merge_id, decision, actor=user.actor, choices=choices if decision == "accept" else None)
     return RedirectResponse(f"/shops/{shop.name}/merges?status={MERGE_DONE[decision]}", status_code=303)
 
 
