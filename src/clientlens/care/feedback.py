@@ -207,7 +207,7 @@ def csat_report(session: Session, shop_id: int, settings: Settings, *, by: str =
                     .where(ConversationMessage.conversation_id.in_(chunk), m.Interaction.direction == "outbound",
                            m.Interaction.agent.is_not(None))
                     .order_by(m.Interaction.occurred_at, m.Interaction.id)):
-                agents[cid] = agent  # the last outbound message's agent wins
+                agents[cid] = agent or "(none)"  # the last outbound message's agent wins
     facts = latest_facts(session, shop_id) if by in ("label", "segment") else None
     groups: dict[str, list[int]] = defaultdict(list)
     for score, at, ext, channel, cust_id, assignee, conv_id, topic in rows:

@@ -112,8 +112,8 @@ def signals_by_customer(session: Session, shop_id: int, care: CareSettings, now:
     for row in session.execute(fq):
         feedback[row.customer_id].append(row)
     conversations: dict[int, list[Any]] = defaultdict(list)
-    for row in session.execute(cq):
-        conversations[row.customer_id].append(row)
+    for crow in session.execute(cq):
+        conversations[crow.customer_id].append(crow)
     out = {}
     for pk in set(feedback) | set(conversations):
         found = signals_of(feedback.get(pk, []), conversations.get(pk, []), care, now)

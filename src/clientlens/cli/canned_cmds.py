@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -89,7 +89,7 @@ def canned_edit(ctx: typer.Context, reply_id: ReplyId, shop: Shop = DEFAULT_SHOP
     """Change a canned reply."""
     from clientlens.service import canned
 
-    fields = {k: v for k, v in {"language": language, "topic": topic, "name": name, "body": _body(body, body_file),
+    fields: dict[str, Any] = {k: v for k, v in {"language": language, "topic": topic, "name": name, "body": _body(body, body_file),
                                 "priority": priority, "active": active}.items() if v is not None}
     with store_session(ctx) as s:
         out = canned.update_reply(s, _shop(s, shop), reply_id, canned.CannedReplyUpdate(**fields), actor="cli")
