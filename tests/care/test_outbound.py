@@ -418,3 +418,40 @@ def test_cli_retry_sends_what_is_due_and_lists_the_states(sqlite_shop, tmp_path)
     assert "0 replies sent" in run("deliveries", "retry", "--shop", SHOP, "--outbox", str(tmp_path / "box"))
     res = CliRunner().invoke(build_app(), ["--db", db, "deliveries", "list", "--shop", SHOP, "--state", "lost"])
     assert res.exit_code != 0 and "--state" in (res.output + str(res.exception))
+
+
+def test_chat_replies_go_through_the_webhook_adapter_and_a_retry_keeps_the_idempotency_key(sqlite_shop) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import httpx
+
+    from clientlens.care.senders import WebhookSender
+
+    answers = [500, 202]
+    seen: list[httpx.Request] = []
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(answers.pop(0), text="queued")
+
+    settings = _settings(send_on_reply=False)
+    with Session(sqlite_shop) as s:
+        shop = get_shop(s, SHOP)
+        (cust,) = _customers(s, 1, consent_chat=None)
+        ext = cust.external_id
+        _inbound(s, shop.id, cust, "CHAT-1", NOW - timedelta(minutes=10), channel="chat", message_id="chat-77")
+        care_inbox.sync_conversations(s, SHOP, settings, now=NOW)
+        care_inbox.reply(s, SHOP, _conversation(s, shop.id, "CHAT-1").id, "Chào bạn, đơn hàng đang được giao.",
+                         agent="binh", settings=settings, now=NOW)
+        s.commit()
+        hook = WebhookSender("http://provider.invalid/send", client=httpx.Client(transport=httpx.MockTransport(provider)))
+        first = outbound.deliver_pending(s, settings, {"chat": hook}, NOW)
+        assert len(first.retrying) == 1
+        row = s.scalars(select(OutboundDelivery)).one()
+        assert row.state == "retrying" and "answered 500" in (row.reason or "")
+        second = outbound.deliver_pending(s, settings, {"chat": hook}, NOW + timedelta(seconds=60))
+        assert second.sent == first.retrying
+    assert len(seen) == 2 and {r.headers["Idempotency-Key"] for r in seen} == {first.retrying[0]}
+    body = json.loads(seen[1].content)
+    assert body["channel"] == "chat" and body["to"] == ext and body["campaign"] == "reply:CHAT-1"
+    assert body["text"] == "Chào bạn, đơn hàng đang được giao." and body["headers"]["In-Reply-To"] == "<chat-77>"

@@ -161,7 +161,8 @@ class WebhookSender:
 
         payload = {"message_id": message.message_id, "channel": message.channel, "to": message.recipient,
                    "subject": message.subject, "text": message.body, "language": message.language,
-                   "campaign": message.campaign, "unsubscribe_url": message.unsubscribe_url}
+                   "campaign": message.campaign, "unsubscribe_url": message.unsubscribe_url,
+                   "headers": dict(message.headers)}  # a reply's In-Reply-To / References (care.outbound)
         client = self._client or httpx.Client(timeout=self.timeout)
         try:
             resp = client.post(self.url, json=payload, headers={"Idempotency-Key": message.message_id})
