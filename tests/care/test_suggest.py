@@ -15,7 +15,7 @@ from clientlens.care import canned
 from clientlens.care.feedback import record_feedback
 from clientlens.care.inbox import sync_conversations
 from clientlens.care.suggest import suggest_reply
-from clientlens.errors import CareError
+from clientlens.errors import CareError, ConfigError
 from clientlens.money import format_money, to_major
 from clientlens.store import models as m
 from clientlens.store.care_models import Conversation
@@ -148,14 +148,14 @@ def test_the_offer_comes_from_the_playbook_recovery(shop_session, settings) -> N
 
 def test_bad_templates_are_refused_with_the_field_and_the_sandbox_holds(shop_session) -> None:  # type: ignore[no-untyped-def]
     s, shop = shop_session
-    with pytest.raises(CareError, match="topic 'weather'"):
+    with pytest.raises(ConfigError, match="topic 'weather'"):
         canned.create_reply(s, shop.id, language="en", topic="weather", name="x", body="hi")
-    with pytest.raises(CareError, match="body: not a valid reply template"):
+    with pytest.raises(ConfigError, match="body: not a valid reply template"):
         canned.create_reply(s, shop.id, language="en", topic="other", name="x", body="{% if %}")
-    with pytest.raises(CareError, match="body: not a valid reply template"):
+    with pytest.raises(ConfigError, match="body: not a valid reply template"):
         canned.create_reply(s, shop.id, language="en", topic="other", name="x", body="{{ unknown_name }}")
-    with pytest.raises(CareError, match="body: not a valid reply template"):  # the sandbox: no Python internals
+    with pytest.raises(ConfigError, match="body: not a valid reply template"):  # the sandbox: no Python internals
         canned.create_reply(s, shop.id, language="en", topic="other", name="x",
                             body="{{ greeting.__class__.__mro__[1].__subclasses__() }}")
-    with pytest.raises(CareError, match="language"):
+    with pytest.raises(ConfigError, match="language"):
         canned.create_reply(s, shop.id, language="EN!", topic="other", name="x", body="hi")

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clientlens.errors import CareError, NotFoundError
+from clientlens.errors import CareError, ConfigError, NotFoundError
 from clientlens.store.canned_models import CannedReply
 from clientlens.store.repository import utcnow
 
@@ -64,18 +64,18 @@ def _of(row: CannedReply) -> Canned:
 
 
 def check_fields(language: str | None, topic: str | None, name: str | None, body: str | None) -> None:
-    """A clear error naming the field for a bad language, topic, name or body."""
+    """A ConfigError (a bad value) naming the field for a bad language, topic, name or body."""
     from clientlens.care.suggest import check_template
 
     if language is not None and (not language.isalpha() or not 2 <= len(language) <= 8 or language != language.lower()):
-        raise CareError(f"language {language!r}: a lower-case language code such as {', '.join(LANGUAGES)}")
+        raise ConfigError(f"language {language!r}: a lower-case language code such as {', '.join(LANGUAGES)}")
     if topic is not None and topic not in TOPICS:
-        raise CareError(f"topic {topic!r}: one of {', '.join(TOPICS)}")
+        raise ConfigError(f"topic {topic!r}: one of {', '.join(TOPICS)}")
     if name is not None and not 1 <= len(name.strip()) <= NAME_MAX:
-        raise CareError(f"name: 1 to {NAME_MAX} characters")
+        raise ConfigError(f"name: 1 to {NAME_MAX} characters")
     if body is not None:
         if not body.strip() or len(body) > BODY_MAX:
-            raise CareError(f"body: 1 to {BODY_MAX} characters")
+            raise ConfigError(f"body: 1 to {BODY_MAX} characters")
         check_template(body)
 
 

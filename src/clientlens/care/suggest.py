@@ -37,7 +37,7 @@ from clientlens.care.config import care_settings
 from clientlens.care.read_model import CustomerView, view_of
 from clientlens.care.render import primary_language
 from clientlens.config import Settings
-from clientlens.errors import CareError
+from clientlens.errors import CareError, ConfigError
 from clientlens.money import format_money, to_major
 from clientlens.store import models as m
 from clientlens.store.care_models import Conversation
@@ -64,12 +64,12 @@ SAMPLE_CONTEXT: dict[str, Any] = {
 
 
 def check_template(body: str) -> None:
-    """A CareError naming the problem when ``body`` is not a template the sandbox can render."""
+    """A ConfigError (a bad value) naming the problem when ``body`` is not a template the sandbox can render."""
     try:
         _env().from_string(body).render(SAMPLE_CONTEXT)
         _env().from_string(body).render({**SAMPLE_CONTEXT, "order": None, "tier": None})
     except TemplateError as exc:
-        raise CareError(f"body: not a valid reply template: {exc}") from exc
+        raise ConfigError(f"body: not a valid reply template: {exc}") from exc
 
 
 def greeting_name(name: str | None, language: str) -> str:
