@@ -455,3 +455,31 @@ def test_chat_replies_go_through_the_webhook_adapter_and_a_retry_keeps_the_idemp
     body = json.loads(seen[1].content)
     assert body["channel"] == "chat" and body["to"] == ext and body["campaign"] == "reply:CHAT-1"
     assert body["text"] == "Chào bạn, đơn hàng đang được giao." and body["headers"]["In-Reply-To"] == "<chat-77>"
+
+
+def test_cli_inbox_reply_sends_at_once(sqlite_shop, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from clientlens.cli.main import build_app
+
+    settings = _settings()
+    with Session(sqlite_shop) as s:
+        shop = get_shop(s, SHOP)
+        a, b = _customers(s, 2)
+        b.consent_sms = False
+        _inbound(s, shop.id, a, "CLI-R1", NOW - timedelta(hours=1))
+        _inbound(s, shop.id, b, "CLI-R2", NOW - timedelta(hours=1), channel="sms")
+        care_inbox.sync_conversations(s, SHOP, settings, now=NOW)
+        ok, refused = (_conversation(s, shop.id, t).id for t in ("CLI-R1", "CLI-R2"))
+        s.commit()
+    config = tmp_path / "clientlens.toml"
+    config.write_text(f'[care.senders]\noutbox_dir = "{tmp_path / "box"}"\n', "utf-8")
+    base = ["--db", str(sqlite_shop.url), "--config", str(config), "inbox", "reply"]
+    res = CliRunner().invoke(build_app(), [*base, str(ok), "On its way.", "--agent", "ana", "--shop", SHOP],
+                             catch_exceptions=False)
+    assert res.exit_code == 0 and "delivery sent" in res.output, res.output
+    assert len(list((tmp_path / "box").iterdir())) == 1
+    res = CliRunner().invoke(build_app(), [*base, str(refused), "On its way.", "--agent", "ana", "--shop", SHOP],
+                             catch_exceptions=False)
+    assert res.exit_code == 0 and "delivery failed" in res.output and "withdrew consent" in res.output
+    assert len(list((tmp_path / "box").iterdir())) == 1

@@ -348,6 +348,11 @@ def requeue_failed(session: Session, now: datetime | None = None, *, shop_id: in
     return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def delivery_of(session: Session, interaction_id: int) -> OutboundDelivery:
+    """The delivery of a reply (the interaction's id)."""
+    return session.scalars(select(OutboundDelivery).where(OutboundDelivery.interaction_id == interaction_id)).one()
+
+
 def deliveries_of(session: Session, conversation_id: int) -> list[tuple[OutboundDelivery, str]]:
     """The deliveries of a conversation with their reply's interaction external id, oldest first."""
     return [(d, ext) for d, ext in session.execute(

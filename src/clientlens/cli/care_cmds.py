@@ -114,12 +114,22 @@ def inbox(ctx: typer.Context, shop: Shop = DEFAULT_SHOP,
 def inbox_reply(ctx: typer.Context, conversation: ConversationId,
                 body: Annotated[str, typer.Argument(metavar="TEXT")],
                 agent: Annotated[str, typer.Option("--agent")], shop: Shop = DEFAULT_SHOP) -> None:
-    """Answer a conversation (an outbound message on its channel)."""
+    """Answer a conversation (an outbound message on its channel), then send it (care.outbound)."""
     from clientlens.care import inbox as svc
+    from clientlens.care import outbound
+    from clientlens.care.config import care_settings
 
+    settings = app_context(ctx).settings
     with store_session(ctx) as s:
-        inter = svc.reply(s, shop, conversation, body, agent=agent, settings=app_context(ctx).settings)
+        inter = svc.reply(s, shop, conversation, body, agent=agent, settings=settings)
+        s.commit()
         console.print(f"replied to conversation {conversation} (interaction {inter.external_id})")
+        delivery = outbound.delivery_of(s, inter.id)
+        if care_settings(settings).outbound.send_on_reply and delivery.state == "queued":
+            outbound.send_now(s, settings, [delivery.id])
+            s.refresh(delivery)
+        reason = f": {delivery.reason}" if delivery.reason and delivery.state != "sent" else ""
+        console.print(f"delivery {delivery.state}{reason}")
 
 
 def inbox_assign(ctx: typer.Context, conversation: ConversationId,
