@@ -483,3 +483,28 @@ def test_cli_inbox_reply_sends_at_once(sqlite_shop, tmp_path) -> None:  # type: 
                              catch_exceptions=False)
     assert res.exit_code == 0 and "delivery failed" in res.output and "withdrew consent" in res.output
     assert len(list((tmp_path / "box").iterdir())) == 1
+
+
+class Broken:
+    name = "broken"
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        raise RuntimeError("provider library bug")
+
+
+def test_an_unexpected_sender_error_is_recorded_and_retried_until_final(sqlite_shop) -> None:  # type: ignore[no-untyped-def]
+    settings = _settings(send_on_reply=False, max_attempts=2)
+    with Session(sqlite_shop) as s:
+        shop = get_shop(s, SHOP)
+        (cust,) = _customers(s, 1)
+        _inbound(s, shop.id, cust, "BUG-1", NOW - timedelta(minutes=10))
+        care_inbox.sync_conversations(s, SHOP, settings, now=NOW)
+        care_inbox.reply(s, SHOP, _conversation(s, shop.id, "BUG-1").id, "Hello", agent="ana", settings=settings,
+                         now=NOW)
+        s.commit()
+        first = outbound.deliver_pending(s, settings, {"email": Broken()}, NOW)
+        row = s.scalars(select(OutboundDelivery)).one()
+        assert first.retrying and row.state == "retrying" and row.reason == "RuntimeError: provider library bug"
+        second = outbound.deliver_pending(s, settings, {"email": Broken()}, NOW + timedelta(minutes=5))
+        s.refresh(row)
+        assert second.failed and row.state == "failed" and row.attempts == 2 and row.next_attempt_at is None

@@ -318,8 +318,9 @@ def deliver_pending(session: Session, settings: Settings, senders: dict[str, Sen
         assert d is not None
         try:
             name, receipt = _attempt(session, d, senders, care)
-        except CareError as exc:
-            reason = str(exc)[:2000]
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded (and retried), never left claimed
+            session.rollback()
+            reason = (str(exc) if isinstance(exc, CareError) else f"{type(exc).__name__}: {exc}")[:2000]
             final = _permanent(exc) or d.attempts >= care.outbound.max_attempts
             if final:
                 _record(session, delivery_id, token, state="failed", reason=reason, next_attempt_at=None)
