@@ -356,9 +356,12 @@ def test_two_workers_claim_each_delivery_once(shop_engine) -> None:  # type: ign
     reports: list[outbound.DeliveryReport] = []
     errors: list[BaseException] = []
 
+    start = threading.Barrier(2)
+
     def worker() -> None:
         try:
             with Session(shop_engine) as ws:
+                start.wait(30)
                 reports.append(outbound.deliver_pending(ws, settings, {"email": sink}, NOW))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
