@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +14,7 @@ from clientlens.care.suggest import suggest_reply
 from clientlens.config import Settings
 from clientlens.errors import NotFoundError
 from clientlens.service.auth import audit
+from clientlens.service.schemas import UtcDateTime
 from clientlens.store import models as m
 
 Topic = Literal["order_status", "delivery_problem", "return_refund", "complaint", "invoice_payment",
@@ -31,7 +31,7 @@ class CannedReplyRead(BaseModel):
     priority: int
     active: bool
     is_default: bool
-    updated_at: datetime | None = None
+    updated_at: UtcDateTime | None = None
     updated_by: str | None = None
 
 
