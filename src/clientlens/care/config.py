@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from clientlens.care.outbound_config import OutboundSettings
 from clientlens.care.signal_config import ServiceSignalSettings, SuggestSettings
+from clientlens.care.triage_config import TriageSettings
 from clientlens.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ class CareSettings(_Frozen):
     service_signals: ServiceSignalSettings = ServiceSignalSettings()
     suggest: SuggestSettings = SuggestSettings()
     outbound: OutboundSettings = OutboundSettings()
+    triage: TriageSettings = TriageSettings()
 
 
 _VALIDATED: dict[int, tuple[Settings, CareSettings]] = {}

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from clientlens.care.config import CareSettings, care_settings
 from clientlens.care.facts import ShopFacts, latest_facts
 from clientlens.care.outbound import queue_reply
+from clientlens.care.priority import apply_priority
 from clientlens.care.sla import apply_target, target_for
 from clientlens.config import Settings
 from clientlens.errors import CareError, NotFoundError
@@ -85,6 +86,8 @@ def _refresh(session: Session, conv: Conversation, ext_id: str, facts: ShopFacts
             conv.status = "open" if answers else "new"
     target = target_for(conv.channel, facts.get(ext_id), care)
     apply_target(conv, target, first_in, settings.shop(shop_name))
+    # triage of the newest inbound message, then priority = segment value + triage + SLA (care.priority)
+    apply_priority(session, conv, facts.get(ext_id), care, now, inbound[-1] if inbound else None, settings, shop_name)
     conv.updated_at = now
 
 

@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clientlens.store.models import Base
@@ -48,6 +49,16 @@ class Conversation(Base):
     first_response_due: Mapped[datetime | None] = mapped_column(DateTime)
     resolution_due: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # The triage of the newest inbound message (care.triage) and the priority's reason as data
+    # ({"priority": n, "parts": [{"key": ..., "params": {...}}]}, rendered by care.priority); migration 0014.
+    language: Mapped[str | None] = mapped_column(String(8))
+    topic: Mapped[str | None] = mapped_column(String(30))
+    topic_confidence: Mapped[float | None] = mapped_column(Float)
+    sentiment: Mapped[str | None] = mapped_column(String(10))
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
+    urgency: Mapped[str | None] = mapped_column(String(10))
+    triaged_message_at: Mapped[datetime | None] = mapped_column(DateTime)
+    priority_reason_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 # The inbox queue in its listing order (care.inbox.list_conversations: priority, due times first, due
@@ -128,3 +139,4 @@ class UnsubscribeToken(Base):
 from clientlens.store import inbound_models  # noqa: E402, F401
 from clientlens.store import canned_models  # noqa: E402, F401
 from clientlens.store import delivery_models  # noqa: E402, F401
+from clientlens.store import triage_models  # noqa: E402, F401
