@@ -148,9 +148,20 @@ def test_champions_and_top_clv_are_answered_first(sqlite_shop, settings) -> None
         by_ext = {}
         for conv in s.scalars(select(Conversation)):
             by_ext.setdefault(exts[conv.customer_id], conv)
-        assert by_ext[rich].priority == 3 and "CLV in the top 10%" in (by_ext[rich].priority_reason or "")
-        assert by_ext[champ].priority == 2 and "rfm_segment is champions" in (by_ext[champ].priority_reason or "")
-        assert by_ext[plain].priority == 0 and by_ext[plain].priority_reason is None
+        # priority = the tightening rule's + triage and SLA points (care.priority), the reason a sentence
+        def keys(conv: Conversation) -> list[str]:
+            return [p["key"] for p in (conv.priority_reason_data or {}).get("parts", [])]
+
+        def points(conv: Conversation) -> int:
+            return sum(p["points"] for p in (conv.priority_reason_data or {}).get("parts", [])
+                       if p["key"] not in ("segment", "clv_top"))
+
+        assert by_ext[rich].priority == 3 + points(by_ext[rich]) and "clv_top" in keys(by_ext[rich])
+        assert "CLV is in the shop's top 10%" in (by_ext[rich].priority_reason or "")
+        assert by_ext[champ].priority == 2 + points(by_ext[champ])
+        assert "the customer is in champions (rfm_segment)" in (by_ext[champ].priority_reason or "")
+        assert by_ext[plain].priority == points(by_ext[plain])
+        assert not {"segment", "clv_top"} & set(keys(by_ext[plain]))
         for ext in (rich, champ):
             conv = by_ext[ext]
             if conv.first_response_due is None:
