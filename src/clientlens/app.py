@@ -4,8 +4,10 @@ web pages (``clientlens.web``) on one FastAPI app. Neither package imports the o
 from __future__ import annotations
 
 import gc
+import inspect
 import json
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -140,6 +142,14 @@ def server_app(settings: Settings, url: str) -> FastAPI:
     return app
 
 
+def _telemetry_off() -> dict[str, Any]:
+    """FastAPI's native OpenTelemetry hooks off (releases that have them): they look up the global
+    providers on every request, a few per cent of a hot route, for spans nobody collects here."""
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The FastAPI application for ``settings``, on ``engine`` (default: the store URL of the settings).
 
@@ -148,7 +158,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     if engine is None:
         engine = server_engine(settings.store.url)
     app = FastAPI(title="clientlens", version=__version__, openapi_url=f"{API_PREFIX}/openapi.json",
-                  docs_url=None, redoc_url=None, responses=ERROR_RESPONSES,
+                  docs_url=None, redoc_url=None, responses=ERROR_RESPONSES, **_telemetry_off(),
                   description="REST API of clientlens: shops, customers, segments, predictions, care. "
                               "Authenticate with a session cookie (web) or `Authorization: Bearer <token>`.")
     app.state.settings = settings
