@@ -24,6 +24,7 @@ def api_routers() -> list[APIRouter]:
         feedback,
         health,
         imports,
+        inbound,
         interactions,
         merges,
         orders,
@@ -35,7 +36,7 @@ def api_routers() -> list[APIRouter]:
     from clientlens.http.params import API_PREFIX
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (shops, customers, orders, interactions, feedback, segments, predictions, campaigns, imports,
-                   merges, unsubscribe, admin, canned_replies):
+    for module in (shops, customers, orders, interactions, inbound, feedback, segments, predictions, campaigns,
+                   imports, merges, unsubscribe, admin, canned_replies):
         api.include_router(module.router)
     return [health.router, api]

@@ -67,6 +67,20 @@ class SenderSettings(_Frozen):
     webhook_timeout_s: float = 10.0
 
 
+class InboundSettings(_Frozen):
+    """``[care.inbound]``: messages received through the inbound endpoints (care.inbound)."""
+
+    max_batch: int = Field(500, ge=1)
+    max_bytes: int = Field(10_485_760, ge=1024)
+    subject_thread_days: int = Field(30, ge=0)
+    subject_prefixes: tuple[str, ...] = ()
+    unknown_sender: Literal["new_profile", "reject"] = "new_profile"
+    reply_languages: tuple[str, ...] = ("en",)
+    quote_headers: tuple[str, ...] = ()
+    mime_form_fields: tuple[str, ...] = ("email",)
+    email_channel: str = "email"
+
+
 class CareSettings(_Frozen):
     """Everything the care layer reads from configuration (documented in defaults.toml)."""
 
@@ -97,6 +111,7 @@ class CareSettings(_Frozen):
     senders: SenderSettings = SenderSettings()
     service_signals: ServiceSignalSettings = ServiceSignalSettings()
     suggest: SuggestSettings = SuggestSettings()
+    inbound: InboundSettings = InboundSettings()
     outbound: OutboundSettings = OutboundSettings()
     triage: TriageSettings = TriageSettings()
 
