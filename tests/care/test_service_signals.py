@@ -32,8 +32,9 @@ def _without_feedback(s: Session, shop: m.Shop, n: int) -> list[m.Customer]:
                           .order_by(m.Customer.id).limit(n)))
 
 
-def test_csat_1_1_2_and_nps_3_get_service_recovery_not_no_rule(sqlite_shop, settings) -> None:  # type: ignore[no-untyped-def]
-    with Session(sqlite_shop) as s:
+def test_csat_1_1_2_and_nps_3_get_service_recovery_not_no_rule(shop_engine, settings) -> None:  # type: ignore[no-untyped-def]
+    """On SQLite and PostgreSQL (its one-statement loader reads the feedback as JSON)."""
+    with Session(shop_engine) as s:
         shop = get_shop(s, SHOP)
         unhappy, happy = _without_feedback(s, shop, 2)
         before = view_of(s, settings, shop.id, shop.name, unhappy, today=NOW.date())
