@@ -161,3 +161,22 @@ def test_bad_bodies_are_422_naming_the_field(client) -> None:  # type: ignore[no
     r = c.post(f"{API}/inbound/email", content=b"no headers at all", headers={"Content-Type": "text/plain"})
     assert r.status_code == 422 and "from" in r.json()["error"]["message"]
     assert c.post(f"{API}/interactions", content=b"{", headers={"Content-Type": "application/json"}).status_code == 422
+
+
+def test_html_only_mail_and_quoted_replies_in_four_languages() -> None:
+    from clientlens.care.config import care_settings
+    from clientlens.care.inbound import email_item, normalise_subject, strip_quoted
+
+    settings = load_settings(search_cwd=False)
+    cfg = care_settings(settings).inbound
+    quoted = {"en": "Thanks!\n\nOn Mon, 1 Dec 2026 at 10:00, Shop <care@shop.example> wrote:\n> Shipped.",
+              "fr": "Merci !\n\nLe lun. 1 déc. 2026 à 10:00, Shop <care@shop.example> a écrit :\n> Expédié.",
+              "pl": "Dziękuję!\n\nW dniu 1.12.2026 o 10:00 Shop <care@shop.example> napisał:\n> Wysłano.",
+              "vi": "Cảm ơn!\n\nVào Th 2, 1 thg 12, 2026 lúc 10:00 Shop <care@shop.example> đã viết:\n> Đã gửi."}
+    assert {k: strip_quoted(v, cfg) for k, v in quoted.items()} == {
+        "en": "Thanks!", "fr": "Merci !", "pl": "Dziękuję!", "vi": "Cảm ơn!"}
+    assert normalise_subject("Odp: TR: Re[2]: Zamówienie  1042", cfg.subject_prefixes) == "zamówienie 1042"
+    raw = ("From: a@b.example\r\nSubject: Hi\r\nMessage-ID: <h1@b.example>\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>Where is <b>my</b> order?</p></body></html>")
+    item = email_item(raw.encode(), settings)
+    assert item["body"] == "Where is my order?" and item["interaction_id"] == "h1@b.example"

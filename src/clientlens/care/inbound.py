@@ -426,16 +426,20 @@ def email_item(raw: bytes, settings: Settings, now: datetime | None = None) -> d
     mids = message_ids(str(msg.get("Message-ID", "") or ""))
     mid = mids[0] if mids else f"{hashlib.sha256(raw).hexdigest()[:32]}@no-message-id"
     body = ""
-    part = msg.get_body(preferencelist=("plain", "html"))
+    try:
+        part = msg.get_body(preferencelist=("plain", "html"))
+    except Exception as exc:  # a broken MIME structure
+        raise InputError(f"the message's MIME structure cannot be read (field: message): {exc}") from exc
     if part is not None:
         try:
             content = part.get_content()  # type: ignore[attr-defined]
-        except (LookupError, ValueError):
-            content = part.get_payload(decode=True).decode("utf-8", "replace")  # type: ignore[union-attr]
+        except Exception:  # an unknown charset or a broken transfer encoding: the bytes as UTF-8
+            payload = part.get_payload(decode=True)
+            content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload or "")
         if part.get_content_subtype() == "html":
             from inscriptis import get_text
 
-            content = get_text(content)
+            content = get_text(str(content))
         body = strip_quoted(str(content), cfg)
     when = now
     if msg.get("Date"):

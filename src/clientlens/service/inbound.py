@@ -68,7 +68,7 @@ class InboundRejected(BaseModel):
     valid items were stored all the same and are in ``result``."""
 
     error: s.ErrorDetail
-    result: InboundRead
+    result: InboundRead | None = None  # absent when the request as a whole was unusable
 
 
 def _read(received: Any) -> InboundRead:
