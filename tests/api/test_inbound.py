@@ -180,3 +180,15 @@ def test_html_only_mail_and_quoted_replies_in_four_languages() -> None:
            "Content-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>Where is <b>my</b> order?</p></body></html>")
     item = email_item(raw.encode(), settings)
     assert item["body"] == "Where is my order?" and item["interaction_id"] == "h1@b.example"
+
+
+def test_a_stop_reply_withdraws_the_channel(client) -> None:  # type: ignore[no-untyped-def]
+    c, engine = client
+    r = c.post(f"{API}/interactions", json={"interaction_id": "sms-1", "phone": "+48601234567", "channel": "sms",
+                                            "occurred_at": _when(1), "body": "STOP"})
+    assert r.status_code == 201, r.text
+    with session_scope(engine) as s:
+        cust = s.scalars(select(m.Customer).where(m.Customer.external_id == "C2")).one()
+        assert cust.consent_sms is False
+        ev = s.scalars(select(m.ConsentEvent).where(m.ConsentEvent.customer_id == cust.id)).one()
+        assert ev.source == "reply:sms-1" and ev.granted is False

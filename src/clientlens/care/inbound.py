@@ -351,6 +351,7 @@ def receive(session: Session, shop_name: str, items: list[dict[str, Any]], setti
                                    received_at=now))
         session.flush()
         existing[rec["_key"]] = inter
+        _unsubscribe_reply(session, customer, inter, care.unsubscribe_keywords)
         touched[conv.id] = conv
         cust_of_conv = customer if conv.customer_id == customer.id else session.get(m.Customer, conv.customer_id)
         exts[conv.id] = cust_of_conv.external_id if cust_of_conv is not None else customer.external_id
@@ -360,6 +361,17 @@ def receive(session: Session, shop_name: str, items: list[dict[str, Any]], setti
     out.results.sort(key=lambda r: r.index)
     out.conversations = sorted(touched)
     return out
+
+
+def _unsubscribe_reply(session: Session, customer: m.Customer, inter: m.Interaction, keywords: tuple[str, ...]) -> None:
+    """An inbound reply that is only an unsubscribe keyword (STOP...) withdraws that channel, as
+    ``care.consent.process_reply_unsubscribes`` does for imported replies (same source ``reply:<id>``)."""
+    from clientlens.care.consent import REPLY_CHANNEL, withdraw_consent
+
+    words = (inter.body or "").strip().strip(".!").casefold()
+    if inter.direction == "inbound" and inter.channel in REPLY_CHANNEL and words in {k.casefold() for k in keywords}:
+        withdraw_consent(session, customer, REPLY_CHANNEL[inter.channel], f"reply:{inter.external_id}",
+                         inter.occurred_at)
 
 
 def refresh_conversations(session: Session, shop_name: str, settings: Settings, convs: list[Conversation],
