@@ -7,7 +7,9 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
+from clientlens.config import Settings
 from clientlens.http.deps import (
     DbDep,
     PrivacyOfficer,
@@ -17,12 +19,14 @@ from clientlens.http.deps import (
     ShopName,
     WebSettingsDep,
     read_only,
+    run_read,
     shop_ref,
 )
 from clientlens.http.params import Limit, Offset
 from clientlens.service import customer360, customers, privacy
 from clientlens.service import schemas as s
 from clientlens.service.auth import audit
+from clientlens.service.config import WebSettings
 from clientlens.store import models as m
 
 
@@ -40,7 +44,7 @@ router = APIRouter(prefix="/shops/{shop}/customers", tags=["customers"])
 
 @router.get("", response_model=s.Page[s.CustomerRead])
 @read_only
-def list_customers(
+async def list_customers(
     db: DbDep, cfg: WebSettingsDep, shop: ShopName, _: Reader, limit: Limit = 50, offset: Offset = 0,
     q: Annotated[str | None, Query(max_length=200, description="id, e-mail or part of the name")] = None,
     label: Annotated[list[str] | None, Query(description="taxonomy=label, repeatable (all must hold)")] = None,
@@ -67,16 +71,25 @@ def list_customers(
     f = customers.CustomerFilter(q=q, labels=customers.parse_labels(label), country=country, channel=channel,
                                  score_min=lows, score_max=highs, sort=key, descending=desc)
     # One statement finds the shop, its latest snapshot and the page (404 naming the shops if unknown).
-    page = customers.list_customers(db, shop, f, limit=limit, offset=offset, cursor=cursor, with_count=count,
-                                    count_ttl=cfg.count_cache_seconds, search_count_limit=cfg.search_count_limit)
-    return json_response(page)
+    return await run_read(db, _page, db, shop, f, limit, offset, cursor, count, cfg)  # type: ignore[no-any-return]
+
+
+def _page(db: Session, shop: str, f: customers.CustomerFilter, limit: int, offset: int, cursor: str | None,
+          count: bool, cfg: WebSettings) -> Response:
+    return json_response(customers.list_customers(db, shop, f, limit=limit, offset=offset, cursor=cursor,
+                                                  with_count=count, count_ttl=cfg.count_cache_seconds,
+                                                  search_count_limit=cfg.search_count_limit))
 
 
 @router.get("/{customer_id}", response_model=s.Customer360)
 @read_only
-def get_customer_360(db: DbDep, settings: SettingsDep, cfg: WebSettingsDep, shop: ShopName, customer_id: str,
-                     _: Reader) -> Response:
+async def get_customer_360(db: DbDep, settings: SettingsDep, cfg: WebSettingsDep, shop: ShopName, customer_id: str,
+                           _: Reader) -> Response:
     """Customer 360: profile, consents, labels with evidence, predictions, timeline, next best action, conversations."""
+    return await run_read(db, _view, db, settings, cfg, shop, customer_id)  # type: ignore[no-any-return]
+
+
+def _view(db: Session, settings: Settings, cfg: WebSettings, shop: str, customer_id: str) -> Response:
     # The services read only the shop's id and name (ShopRef has both; no ORM object needed).
     return json_response(customer360.customer_360(db, settings, cfg, cast(m.Shop, shop_ref(db, shop)), customer_id))
 
