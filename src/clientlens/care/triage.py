@@ -143,15 +143,23 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
         self.features_ = self._features()
         features = self.features_.fit_transform(list(X))
         self.models_ = [self._model().fit(features, labels[:, j]) for j in range(3)]
+        # The one-vs-rest regressions as one weight matrix per target: predict_proba is then one sparse
+        # product (the same numbers as OneVsRestClassifier.predict_proba, without its per-class overhead).
+        self.weights_ = [(np.ascontiguousarray(np.vstack([e.coef_.ravel() for e in model.estimators_]).T),
+                          np.array([e.intercept_[0] for e in model.estimators_])) for model in self.models_]
         return self
 
     def predict_proba(self, X: Sequence[str]) -> list[np.ndarray]:
         features = self.features_.transform(list(X))
-        return [model.predict_proba(features) for model in self.models_]
+        out = []
+        for weights, intercept in self.weights_:
+            p = 1.0 / (1.0 + np.exp(-(np.asarray(features @ weights) + intercept)))
+            out.append(p / p.sum(axis=1, keepdims=True))
+        return out
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
-        features = self.features_.transform(list(X))
-        return np.column_stack([model.predict(features) for model in self.models_])
+        return np.column_stack([classes[np.argmax(p, axis=1)]
+                                for classes, p in zip(self.classes_, self.predict_proba(X), strict=True)])
 
     @property
     def classes_(self) -> list[np.ndarray]:
