@@ -293,7 +293,17 @@ def triage_conversation(session: Session, conversation_id: int, settings: Settin
     if conv is None:
         raise NotFoundError(f"conversation {conversation_id} does not exist")
     now = utcnow()
-    result = triage_latest(session, conv, _settings_triage(settings), now)
+    inter = newest_inbound(session, conv.id)
+    result: Triage | None = None
+    if inter is not None:
+        stored = session.get(MessageTriage, inter.id)
+        if stored is not None and conv.triaged_message_at == inter.occurred_at:  # already triaged (inbox sync)
+            result = Triage(stored.language, stored.topic, stored.topic_confidence, stored.sentiment,
+                            stored.sentiment_score, stored.urgency)
+        else:
+            triage = _settings_triage(settings)
+            result = classify_many([message_text(inter.body, inter.subject, triage.max_chars)], triage)[0]
+            store_triage(session, conv, inter, result, now)
     refresh_priority(session, conv, settings, now)
     session.flush()
     return result
