@@ -1,10 +1,11 @@
 """Business-time arithmetic in a shop's time zone: SLA clocks run only in business hours.
 
-Times in and out are naive UTC (as stored); business hours and days come from the shop's settings.
+Times in and out are naive UTC (as stored); business hours and days come from the shop's settings, and
+the public holidays of the shop's ``home_country`` (the ``holidays`` package, offline) are not business days.
 
 >>> from datetime import datetime
 >>> from clientlens.config import ShopSettings
->>> shop = ShopSettings(timezone="UTC")
+>>> shop = ShopSettings(timezone="UTC")  # no home country: no holidays
 >>> add_business_hours(datetime(2026, 1, 2, 16, 0), 2, shop)  # Friday 16:00 + 2 h -> Monday 10:00
 datetime.datetime(2026, 1, 5, 10, 0)
 >>> business_hours_between(datetime(2026, 1, 2, 16, 0), datetime(2026, 1, 5, 10, 0), shop)
@@ -15,7 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
 
 from clientlens.config import ShopSettings
 from clientlens.errors import ConfigError
@@ -29,6 +33,20 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"unknown time zone {name!r} (use an IANA name such as Europe/Warsaw)") from exc
+
+
+@lru_cache(maxsize=64)
+def _holiday_calendar(country: str) -> holidays.HolidayBase:
+    try:
+        return holidays.country_holidays(country.upper())
+    except NotImplementedError as exc:
+        raise ConfigError(f"home_country {country!r}: no public holiday calendar for it "
+                          "(use an ISO 3166 alpha-2 code such as PL)") from exc
+
+
+def is_holiday(day: date, shop: ShopSettings) -> bool:
+    """Whether ``day`` (a local date) is a public holiday in the shop's ``home_country`` (none without one)."""
+    return bool(shop.home_country) and day in _holiday_calendar(str(shop.home_country))
 
 
 def to_local(at_utc: datetime, tz: ZoneInfo) -> datetime:
@@ -49,7 +67,7 @@ def _windows_from(day: date, shop: ShopSettings) -> Iterator[tuple[datetime, dat
     tz = zone(shop.timezone)
     for offset in range(_MAX_DAYS):
         d = day + timedelta(days=offset)
-        if d.weekday() in shop.business_days:
+        if d.weekday() in shop.business_days and not is_holiday(d, shop):
             start = to_utc(datetime.combine(d, shop.business_hours_start, tzinfo=tz))
             end = to_utc(datetime.combine(d, shop.business_hours_end, tzinfo=tz))
             yield start, end

@@ -86,6 +86,8 @@ class CareSettings(_Frozen):
 
     near_breach_share: float = 0.8
     auto_resolve_idle_days: int = 14
+    replying_marker_seconds: float = Field(default=20.0, gt=0)
+    workspace_last_orders: int = Field(default=5, ge=0)
     metrics_taxonomy: str = "rfm_segment"
     survey_kind: Literal["csat", "nps"] = "csat"
     survey_interval_days: int = 30

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from clientlens.care.config import CareSettings, care_settings
@@ -172,26 +172,71 @@ def get_conversation(session: Session, shop_name: str, conversation_id: int) -> 
     return conv
 
 
-def _queue(shop_id: int, status: str | None, assignee: str | None, include_resolved: bool) -> Any:
+@dataclass(frozen=True)
+class InboxFilter:
+    """What a view of the inbox holds: every field narrows it (None: any). ``status`` 'unresolved' means
+    every status but resolved, 'all' every status; ``unassigned`` keeps conversations without assignee;
+    ``search`` matches subject, message bodies and the customer's name (case-insensitive substring)."""
+
+    status: str = "unresolved"
+    channel: str | None = None
+    assignee: str | None = None
+    unassigned: bool = False
+    priority: int | None = None
+    topic: str | None = None
+    language: str | None = None
+    search: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in (*STATUSES, "unresolved", "all"):
+            raise CareError(f"status: {self.status!r} is not one of {', '.join((*STATUSES, 'unresolved', 'all'))}")
+
+
+def _queue(shop_id: int, f: InboxFilter) -> Any:
     q = select(Conversation).where(Conversation.shop_id == shop_id)
-    if status:
-        q = q.where(Conversation.status == status)
-    elif not include_resolved:
+    if f.status == "unresolved":
         q = q.where(Conversation.status.in_(OPEN_STATUSES))
-    if assignee:
-        q = q.where(Conversation.assignee == assignee)
+    elif f.status != "all":
+        q = q.where(Conversation.status == f.status)
+    if f.unassigned:
+        q = q.where(Conversation.assignee.is_(None))
+    elif f.assignee:
+        q = q.where(Conversation.assignee == f.assignee)
+    if f.channel:
+        q = q.where(Conversation.channel == f.channel)
+    if f.priority is not None:
+        q = q.where(Conversation.priority == f.priority)
+    if f.topic:
+        q = q.where(Conversation.topic == f.topic)
+    if f.language:
+        q = q.where(Conversation.language == f.language)
+    if f.search and f.search.strip():
+        pattern = "%" + f.search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        in_body = (select(ConversationMessage.id)
+                   .join(m.Interaction, m.Interaction.id == ConversationMessage.interaction_id)
+                   .where(ConversationMessage.conversation_id == Conversation.id,
+                          func.lower(m.Interaction.body).like(pattern, escape="\\")).exists())
+        in_name = (select(m.Customer.id).where(m.Customer.id == Conversation.customer_id,
+                                               func.lower(m.Customer.name).like(pattern, escape="\\")).exists())
+        q = q.where(or_(func.lower(Conversation.subject).like(pattern, escape="\\"), in_body, in_name))
     return q
 
 
-def list_conversations(session: Session, shop_name: str, *, status: str | None = None,
-                       assignee: str | None = None, include_resolved: bool = False,
+def legacy_filter(status: str | None, assignee: str | None, include_resolved: bool) -> InboxFilter:
+    """The filter of the older (status, assignee, include_resolved) arguments."""
+    return InboxFilter(status=status or ("all" if include_resolved else "unresolved"), assignee=assignee)
+
+
+def list_conversations(session: Session, shop_name: str, filters: InboxFilter | None = None, *,
+                       status: str | None = None, assignee: str | None = None, include_resolved: bool = False,
                        limit: int | None = None, offset: int = 0) -> list[Conversation]:
-    """Conversations, highest priority first, then the earliest first-response due time (one page of them).
+    """Conversations of a view, highest priority first, then the earliest first-response due time (one page).
 
     The order is that of the index ``ix_care_conversations_queue`` (migration 0008), status last in it:
-    a page reads about a page of index entries, whatever the view and the size of the queue."""
+    a page reads about a page of index entries, whatever the view and the size of the queue; the
+    filters of migration 0015's indexes (assignee, channel, topic, language) keep narrow views fast."""
     shop = get_shop(session, shop_name)
-    q = _queue(shop.id, status, assignee, include_resolved).order_by(
+    q = _queue(shop.id, filters or legacy_filter(status, assignee, include_resolved)).order_by(
         Conversation.priority.desc(), Conversation.first_response_due.is_(None),
         Conversation.first_response_due, Conversation.id)
     if limit:
@@ -201,10 +246,9 @@ def list_conversations(session: Session, shop_name: str, *, status: str | None =
     return list(session.scalars(q))
 
 
-def count_conversations(session: Session, shop_id: int, *, status: str | None = None,
-                        assignee: str | None = None, include_resolved: bool = False) -> int:
+def count_conversations(session: Session, shop_id: int, filters: InboxFilter | None = None) -> int:
     """How many conversations ``list_conversations`` pages through."""
-    q = _queue(shop_id, status, assignee, include_resolved).with_only_columns(func.count())
+    q = _queue(shop_id, filters or InboxFilter()).with_only_columns(func.count())
     return int(session.scalar(q) or 0)
 
 
@@ -249,6 +293,18 @@ def assign(session: Session, shop_name: str, conversation_id: int, agent: str | 
     conv = get_conversation(session, shop_name, conversation_id)
     conv.assignee = agent
     conv.updated_at = now or utcnow()
+    session.flush()
+    return conv
+
+
+def reopen(session: Session, shop_name: str, conversation_id: int, now: datetime | None = None) -> Conversation:
+    """Open a resolved conversation again (status from its messages: open when we answered, else new)."""
+    now = now or utcnow()
+    conv = get_conversation(session, shop_name, conversation_id)
+    if conv.status != "resolved":
+        raise CareError(f"conversation {conversation_id} is {conv.status}, not resolved: nothing to reopen")
+    answered = conv.first_response_at is not None
+    conv.status, conv.resolved_at, conv.updated_at = ("open" if answered else "new"), None, now
     session.flush()
     return conv
 

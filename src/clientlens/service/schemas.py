@@ -126,6 +126,11 @@ class ConversationRead(BaseModel):
     resolution_due: UtcDateTime | None = None
     resolved_at: UtcDateTime | None = None
     sla_breached: bool = False
+    topic: str | None = None
+    language: str | None = None
+    # to the first-response due time: business hours (unit "h") or calendar days ("d"); negative: breached
+    sla_countdown: float | None = None
+    sla_countdown_unit: str | None = None
 
 
 class DeliveryRead(BaseModel):
@@ -144,6 +149,8 @@ class DeliveryRead(BaseModel):
 class ConversationDetail(ConversationRead):
     history: list[InteractionRead]
     deliveries: list[DeliveryRead] = Field(default_factory=list)
+    notes: list[NoteRead] = Field(default_factory=list)
+    others_replying: list[str] = Field(default_factory=list)
 
 
 class ReplyCreate(BaseModel):
@@ -155,6 +162,32 @@ class ReplyCreate(BaseModel):
 class AssignUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     assignee: str | None = Field(default=None, max_length=100)
+
+
+class NoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class NoteRead(BaseModel):
+    id: int
+    author: str
+    body: str
+    created_at: UtcDateTime
+
+
+class BulkAction(BaseModel):
+    """Assign (``assignee``; null: unassign) or resolve several conversations at once."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["assign", "resolve"]
+    ids: list[int] = Field(min_length=1, max_length=500)
+    assignee: str | None = Field(default=None, max_length=100)
+
+
+class BulkResult(BaseModel):
+    action: str
+    done: list[int]
 
 
 class TimelineEvent(BaseModel):

@@ -140,3 +140,4 @@ from clientlens.store import inbound_models  # noqa: E402, F401
 from clientlens.store import canned_models  # noqa: E402, F401
 from clientlens.store import delivery_models  # noqa: E402, F401
 from clientlens.store import triage_models  # noqa: E402, F401
+from clientlens.store import workspace_models  # noqa: E402, F401
