@@ -11,7 +11,7 @@ import pytest
 from clientlens.config import load_settings
 from clientlens.datasets import load_cdnow_sample
 from clientlens.models import BetaGeo, GammaGamma, average_days_between_orders, clv, expected_next_order
-from clientlens.models.scoring import EXTRA_COLUMNS, SCORE_COLUMNS, score_customers
+from clientlens.models.scoring import EXTRA_COLUMNS, INTERVAL_COLUMNS, SCORE_COLUMNS, score_customers
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,10 @@ def settings():  # type: ignore[no-untyped-def]
 def test_scores_every_purchasing_customer(settings) -> None:  # type: ignore[no-untyped-def]
     orders = load_cdnow_sample()
     scores = score_customers(orders, None, as_of="1997-09-30", settings=settings, model="bg_nbd")
-    assert list(scores.columns) == SCORE_COLUMNS + EXTRA_COLUMNS
+    assert list(scores.columns) == SCORE_COLUMNS + EXTRA_COLUMNS + INTERVAL_COLUMNS
+    lo, hi = scores["purchases_365d_low"], scores["purchases_365d_high"]
+    assert (lo <= hi).all() and (scores["clv_low"] <= scores["clv_high"]).all()
+    assert (hi > lo).any()
     assert set(scores["model_status"]) == {"ok"} and scores.attrs["models"]["status"] == "ok"
     assert len(scores) == 2357 and scores["customer_id"].is_unique
     assert set(scores["model"]) == {"bg_nbd"}

@@ -48,7 +48,7 @@ def test_reports_and_best_model(result) -> None:  # type: ignore[no-untyped-def]
 
 def test_next_order_dates_against_the_simple_rules(result) -> None:  # type: ignore[no-untyped-def]
     nxt = result.next_order.set_index("method")
-    assert set(nxt.index) == {"bg_nbd", "pareto_nbd", "mbg_nbd", "last_purchase_mean_gap",
+    assert set(nxt.index) == {"bg_nbd", "pareto_nbd", "mbg_nbd", "mbg_cnbd_k", "last_purchase_mean_gap",
                               "last_purchase_mean_gap_clipped", "cutoff_median_gap"}
     assert (nxt["customers"] == nxt["customers"].iloc[0]).all() and nxt["customers"].iloc[0] > 500
     assert nxt.loc["cutoff_median_gap", "coverage"] == 1.0

@@ -22,7 +22,8 @@ import pyarrow.parquet as pq
 from clientlens.segments.evidence import LABEL_COLUMNS
 
 SCORE_COLUMNS = ["customer_id", "model", "p_alive", "expected_purchases_90d", "expected_purchases_365d", "clv",
-                 "expected_next_order", "next_products", "model_status"]
+                 "expected_next_order", "next_products", "model_status",
+                 "purchases_365d_low", "purchases_365d_high", "clv_low", "clv_high"]  # intervals: 0017
 
 
 @dataclass

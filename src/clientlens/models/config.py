@@ -32,6 +32,8 @@ class ModelSettings(BaseModel):
     long_horizon_days: int = 365
     clv_horizon_months: int = 12
     monthly_discount_rate: float = 0.01
+    interval_level: float = 0.8
+    interval_draws: int = 20
     next_products: int = 5
     recommend_neighbours: int = 200
     recommend_popularity_alpha: float = 0.5

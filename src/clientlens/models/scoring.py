@@ -36,6 +36,9 @@ SCORE_COLUMNS = ["customer_id", "model", "p_alive", "expected_purchases_90d", "e
 #: Columns after the interface's: ``model_status`` (ok, regularised, fallback, empty; see
 #: :mod:`clientlens.models.health`).
 EXTRA_COLUMNS = ["model_status"]
+#: The 80% (``[models] interval_level``) intervals of purchases over the long horizon and of CLV
+#: (:mod:`clientlens.models.intervals`), stored in ``snapshot_scores`` (migration 0017).
+INTERVAL_COLUMNS = ["purchases_365d_low", "purchases_365d_high", "clv_low", "clv_high"]
 
 
 def model_name(model: TransactionModel) -> str:
@@ -109,7 +112,7 @@ def score_customers(transactions: Any, order_lines: Any, *, as_of: Any, settings
     n = len(summary)
     out = pd.DataFrame({"customer_id": np.asarray(ids, dtype=object)})
     out["model"] = "none"
-    for col in ("p_alive", "expected_purchases_90d", "expected_purchases_365d", "clv"):
+    for col in ("p_alive", "expected_purchases_90d", "expected_purchases_365d", "clv", *INTERVAL_COLUMNS):
         out[col] = np.nan
     out["expected_next_order"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
     out["next_products"] = "[]"
@@ -134,7 +137,7 @@ def score_customers(transactions: Any, order_lines: Any, *, as_of: Any, settings
 
 
 def _finish(out: pd.DataFrame, info: dict[str, Any]) -> pd.DataFrame:
-    res = out[SCORE_COLUMNS + EXTRA_COLUMNS].copy()
+    res = out[SCORE_COLUMNS + EXTRA_COLUMNS + INTERVAL_COLUMNS].copy()
     res.attrs["models"] = info
     return res
 
@@ -180,7 +183,25 @@ def _fill_transaction_scores(out: pd.DataFrame, tm: TransactionModel, summary: p
         spend_name = "mean_order_value"
     out["clv"] = clv(tm, spend_model, summary, horizon_months=cfg.clv_horizon_months,
                      monthly_discount_rate=cfg.monthly_discount_rate, time_unit=time_unit)
+    _fill_intervals(out, tm, summary, cfg, days)
     return spend_name
+
+
+def _fill_intervals(out: pd.DataFrame, tm: TransactionModel, summary: pd.DataFrame, cfg: ModelSettings,
+                    days: float) -> None:
+    """The purchase and CLV intervals (:mod:`clientlens.models.intervals`)."""
+    from clientlens.models.intervals import clv_interval, purchase_intervals
+
+    long_t = cfg.long_horizon_days / days
+    lo, hi = purchase_intervals(tm, summary, long_t, level=cfg.interval_level, draws=cfg.interval_draws)
+    out["purchases_365d_low"], out["purchases_365d_high"] = lo, hi
+    clv_t = cfg.clv_horizon_months * 365.25 / 12 / days
+    if abs(clv_t - long_t) * days > 1:  # the CLV horizon is not the long horizon: its own counts
+        lo, hi = purchase_intervals(tm, summary, clv_t, level=cfg.interval_level, draws=cfg.interval_draws)
+        expected = tm.expected_purchases(clv_t, summary)
+    else:
+        expected = out["expected_purchases_365d"].to_numpy(dtype=float)
+    out["clv_low"], out["clv_high"] = clv_interval(out["clv"].to_numpy(dtype=float), expected, lo, hi)
 
 
 class _MeanSpend:

@@ -186,7 +186,10 @@ def validate_models(orders: Any, *, calibration_end: Any, holdout_end: Any = Non
         fitted[name] = (m, pred)
     if not reports:
         raise ModelError("no transaction model could be fitted on the calibration period")
-    best = max(reports, key=lambda r: (round(r.holdout_log_likelihood, 12), -r.mae)).name
+    # ties (to 1e-9 per customer: e.g. MBG/CNBD-k with k = 1 is the MBG/NBD) go to the lower MAE,
+    # then to the model listed first (the simpler one)
+    best = max(reports, key=lambda r: (round(r.holdout_log_likelihood, 9), -round(r.mae, 9),
+                                       -names.index(r.name))).name
     rate = summary["frequency"].to_numpy(dtype=float) / np.maximum(summary["T"].to_numpy(dtype=float), 1e-12)
     nan_params: dict[str, float] = {}
     baselines = [

@@ -357,7 +357,9 @@ def prediction_read(row: Any, customer_id: str, as_of: date) -> s.PredictionRead
                             expected_purchases_90d=row.expected_purchases_90d,
                             expected_purchases_365d=row.expected_purchases_365d, clv=row.clv,
                             expected_next_order=row.expected_next_order,
-                            next_products=products if isinstance(products, list) else [], as_of=as_of)
+                            next_products=products if isinstance(products, list) else [], as_of=as_of,
+                            **{k: getattr(row, k, None) for k in ("purchases_365d_low", "purchases_365d_high",
+                                                                  "clv_low", "clv_high")})
 
 
 def order_read(o: m.Order, ext: str) -> s.OrderRead:

@@ -289,6 +289,11 @@ class SnapshotScore(Base):
     expected_next_order: Mapped[date | None] = mapped_column(Date)
     next_products: Mapped[str | None] = mapped_column(Text)  # JSON list
     model_status: Mapped[str | None] = mapped_column(String(20))  # ok/regularised/fallback/empty (0006)
+    # 80% intervals (clientlens.models.intervals; 0017)
+    purchases_365d_low: Mapped[float | None] = mapped_column(Float)
+    purchases_365d_high: Mapped[float | None] = mapped_column(Float)
+    clv_low: Mapped[float | None] = mapped_column(Float)
+    clv_high: Mapped[float | None] = mapped_column(Float)
 
 
 class SnapshotSummary(Base):
