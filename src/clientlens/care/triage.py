@@ -169,6 +169,9 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
 _LOCK = threading.Lock()
 _MODELS: dict[tuple[Any, ...], TriageClassifier] = {}
 _DETECTORS: dict[tuple[str, ...], Any] = {}
+# Triages by (settings, text): the same text (a template, a re-sync) is classified once per process.
+_CACHE: dict[tuple[Any, str], Triage] = {}
+_CACHE_SIZE = 20_000
 
 
 def fitted_classifier(triage: TriageSettings) -> TriageClassifier:
@@ -228,19 +231,25 @@ def classify_many(texts: Iterable[str], triage: TriageSettings | None = None) ->
     items = [t[: triage.max_chars] for t in texts]
     if not items:
         return []
-    model = fitted_classifier(triage)
-    (p_topic, p_sent, p_urg) = model.predict_proba(items)
-    c_topic, c_sent, c_urg = model.classes_
-    pos, neg = list(c_sent).index("positive"), list(c_sent).index("negative")
-    out = []
-    for i, text in enumerate(items):
-        lang, _ = detect_language(text, triage)
-        t = int(np.argmax(p_topic[i]))
-        out.append(Triage(language=lang, topic=str(c_topic[t]), topic_confidence=round(float(p_topic[i][t]), 4),
-                          sentiment=str(c_sent[int(np.argmax(p_sent[i]))]),
-                          sentiment_score=round(float(p_sent[i][pos] - p_sent[i][neg]), 4),
-                          urgency=str(c_urg[int(np.argmax(p_urg[i]))])))
-    return out
+    key = (triage.train_file, triage.char_ngram_max, triage.word_ngram_max, triage.regularisation_c,
+           triage.detect_languages, triage.min_language_probability, triage.min_language_chars)
+    todo = sorted({t for t in items if (key, t) not in _CACHE})
+    if todo:
+        model = fitted_classifier(triage)
+        (p_topic, p_sent, p_urg) = model.predict_proba(todo)
+        c_topic, c_sent, c_urg = model.classes_
+        pos, neg = list(c_sent).index("positive"), list(c_sent).index("negative")
+        if len(_CACHE) + len(todo) > _CACHE_SIZE:
+            _CACHE.clear()
+        for i, text in enumerate(todo):
+            lang, _ = detect_language(text, triage)
+            t = int(np.argmax(p_topic[i]))
+            _CACHE[(key, text)] = Triage(
+                language=lang, topic=str(c_topic[t]), topic_confidence=round(float(p_topic[i][t]), 4),
+                sentiment=str(c_sent[int(np.argmax(p_sent[i]))]),
+                sentiment_score=round(float(p_sent[i][pos] - p_sent[i][neg]), 4),
+                urgency=str(c_urg[int(np.argmax(p_urg[i]))]))
+    return [_CACHE[(key, t)] for t in items]
 
 
 def classify(body: str, subject: str | None = None, *, settings: Settings | None = None) -> Triage:
