@@ -70,9 +70,9 @@ class SenderSettings(_Frozen):
 class InboundSettings(_Frozen):
     """``[care.inbound]``: messages received through the inbound endpoints (care.inbound)."""
 
-    max_batch: int = Field(500, ge=1)
-    max_bytes: int = Field(10_485_760, ge=1024)
-    subject_thread_days: int = Field(30, ge=0)
+    max_batch: int = Field(default=500, ge=1)
+    max_bytes: int = Field(default=10_485_760, ge=1024)
+    subject_thread_days: int = Field(default=30, ge=0)
     subject_prefixes: tuple[str, ...] = ()
     unknown_sender: Literal["new_profile", "reject"] = "new_profile"
     reply_languages: tuple[str, ...] = ("en",)

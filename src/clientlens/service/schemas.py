@@ -74,9 +74,9 @@ class PredictionRead(BaseModel):
     expected_next_order: date | None = None
     next_products: list[Any] = Field(default_factory=list)
     as_of: date | None = None
-    purchases_365d_low: float | None = Field(None, description="80% interval of the purchases in 365 days")
+    purchases_365d_low: float | None = Field(default=None, description="80% interval of the purchases in 365 days")
     purchases_365d_high: float | None = None
-    clv_low: float | None = Field(None, description="80% interval of the CLV")
+    clv_low: float | None = Field(default=None, description="80% interval of the CLV")
     clv_high: float | None = None
 
 

@@ -136,8 +136,10 @@ class UnsubscribeToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 # The inbound messages' table lives beside these (registered with the same metadata).
-from clientlens.store import inbound_models  # noqa: E402, F401
-from clientlens.store import canned_models  # noqa: E402, F401
-from clientlens.store import delivery_models  # noqa: E402, F401
-from clientlens.store import triage_models  # noqa: E402, F401
-from clientlens.store import workspace_models  # noqa: E402, F401
+from clientlens.store import (  # noqa: E402, F401
+    canned_models,
+    delivery_models,
+    inbound_models,
+    triage_models,
+    workspace_models,
+)

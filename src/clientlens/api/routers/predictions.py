@@ -35,7 +35,9 @@ def list_predictions(db: DbDep, shop: ShopDep, _: Reader, limit: Limit = 50, off
                                      expected_purchases_90d=r.expected_purchases_90d,
                                      expected_purchases_365d=r.expected_purchases_365d, clv=r.clv,
                                      expected_next_order=r.expected_next_order,
-                                     next_products=products if isinstance(products, list) else [], as_of=snap.as_of))
+                                     next_products=products if isinstance(products, list) else [], as_of=snap.as_of,
+                                     purchases_365d_low=r.purchases_365d_low, purchases_365d_high=r.purchases_365d_high,
+                                     clv_low=r.clv_low, clv_high=r.clv_high))
     return s.PredictionPage(data=data, count=count)
 
 
