@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
@@ -21,11 +22,12 @@ from clientlens.store.care_models import Conversation, Survey
 from clientlens.store.repository import get_shop
 from tests.care.conftest import NOW, SHOP, add_snapshot
 
-OVERRIDES = {"shops": {SHOP: {"timezone": "Europe/Warsaw"}}}
+OVERRIDES = {"shops": {SHOP: {"timezone": "Europe/Warsaw", "home_country": "PL"}}}
+HOLIDAYS = holidays.country_holidays("PL")  # public holidays are not business days
 
 
 def business_seconds(a: datetime, b: datetime, tz: str) -> float:
-    """Seconds of Monday-Friday 09:00-17:00 local time between a and b, day by day."""
+    """Seconds of Monday-Friday 09:00-17:00 local time, Polish public holidays excepted, between a and b."""
     zone = ZoneInfo(tz)
     total = 0.0
     day = a.replace(tzinfo=UTC).astimezone(zone).date() - timedelta(days=1)
@@ -34,7 +36,7 @@ def business_seconds(a: datetime, b: datetime, tz: str) -> float:
         if open_ >= b:
             return total
         close = datetime.combine(day, time(17), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and day not in HOLIDAYS:
             total += max(0.0, (min(b, close) - max(a, open_)).total_seconds())
         day += timedelta(days=1)
 
