@@ -41,7 +41,8 @@ def test_archetypes_with_model_scores(tmp_path) -> None:  # type: ignore[no-unty
     scores = pd.read_parquet(tmp_path / "scores.parquet")
     assert scores.columns.tolist() == ["customer_id", "model", "p_alive", "expected_purchases_90d",
                                        "expected_purchases_365d", "clv", "expected_next_order", "next_products",
-                                       "model_status"]
+                                       "model_status", "purchases_365d_low", "purchases_365d_high", "clv_low",
+                                       "clv_high"]  # the 80% intervals after the contract's columns
     assert scores["customer_id"].tolist() == sorted(scores["customer_id"])
 
 

@@ -10,6 +10,8 @@ in the table (or the table names a route the app lacks).
 from __future__ import annotations
 
 import io
+import json
+import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -51,6 +53,15 @@ ROUTES: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {
     ("POST", S + "/conversations/{conversation_id}/reply"): ("conversations.write", 200, {"json": {"body": "On its way."}}),
     ("POST", S + "/conversations/{conversation_id}/assign"): ("conversations.write", 200, {"json": {"assignee": "agent"}}),
     ("POST", S + "/conversations/{conversation_id}/resolve"): ("conversations.write", 200, {}),
+    ("POST", S + "/conversations/{conversation_id}/reopen"): ("conversations.write", 200, {}),  # resolved above
+    ("POST", S + "/conversations/{conversation_id}/notes"): ("conversations.write", 201, {"json": {"body": "authz"}}),
+    ("POST", S + "/conversations/bulk"): ("conversations.write", 200, {"bulk": "assign"}),
+    ("POST", S + "/interactions"): ("conversations.write", 201, {"unique": True, "json": {
+        "interaction_id": "authz-{uid}", "email": "authz-{uid}@mail.example", "channel": "chat",
+        "occurred_at": "2026-01-05T10:00:00", "body": "Where is my order?"}}),
+    ("POST", S + "/inbound/email"): ("conversations.write", 201, {"unique": True, "headers": {
+        "Content-Type": "message/rfc822"}, "content": "From: authz@mail.example\r\nTo: care@shop.example\r\n"
+        "Subject: Where is my order\r\nMessage-ID: <authz-{uid}@mail.example>\r\n\r\nWhere is my order?\r\n"}),
     ("GET", S + "/feedback"): ("customers.read", 200, {}),
     ("GET", S + "/feedback/csat-report"): ("analytics.read", 200, {"params": {"by": "channel"}}),
     ("GET", S + "/conversations/{conversation_id}/suggested-reply"): ("customers.read", 200, {}),
@@ -240,6 +251,16 @@ def test_status_of_every_endpoint_for(role: str | None, small_app, small_engine,
             kwargs["files"] = {k: (n, io.BytesIO(c.encode()), t) for k, (n, c, t) in extra["files"].items()}
         if "data" in extra:
             kwargs["data"] = dict(extra["data"])
+        if extra.get("bulk"):
+            kwargs["json"] = {"action": extra["bulk"], "ids": [int(values["conversation_id"])], "assignee": "agent"}
+        if "content" in extra:
+            kwargs["content"] = extra["content"]
+        if extra.get("unique"):  # a new message id per call (the endpoints are idempotent by it)
+            uid = uuid.uuid4().hex
+            if "json" in kwargs:
+                kwargs["json"] = json.loads(json.dumps(kwargs["json"]).replace("{uid}", uid))
+            if "content" in kwargs:
+                kwargs["content"] = kwargs["content"].replace("{uid}", uid)
         if page and method == "POST" and role and not extra.get("login_form"):
             kwargs.setdefault("data", {})["csrf_token"] = csrf
         resp = client.request(method, url, follow_redirects=False, **kwargs)

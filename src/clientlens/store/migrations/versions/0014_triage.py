@@ -57,3 +57,7 @@ def downgrade() -> None:
     with op.batch_alter_table('care_conversations', schema=None) as batch_op:
         for name, _ in reversed(_CONVERSATION_COLUMNS):
             batch_op.drop_column(name)
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite's batch mode rebuilds the table and cannot reflect the queue's expression index (0008)
+        op.execute("CREATE INDEX IF NOT EXISTS ix_care_conversations_queue ON care_conversations "
+                   "(shop_id, priority DESC, (first_response_due IS NULL), first_response_due, id, status)")
