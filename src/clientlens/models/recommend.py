@@ -137,3 +137,182 @@ def hit_rate_at_k(recommendations: dict[str, list[str]], holdout: pd.DataFrame, 
         bought.setdefault(cust, set()).add(prod)
     hits = [bool(set(recommendations.get(c, [])[:k]) & items) for c, items in bought.items()]
     return float(np.mean(hits)) if hits else float("nan")
+
+
+# ---------------------------------------------------------------------------------------------
+# Two lists: "buy again" (the customer's own products, with the expected time of repurchase) and
+# "discover" (products she never bought).
+
+
+def dated_purchases(order_lines: Any, orders: Any) -> pd.DataFrame:
+    """(customer_id, product_id, order_date[, category]) of completed purchases: order lines joined
+    to ``orders`` on order_id (returned, cancelled and pending orders left out)."""
+    lines = as_pandas(order_lines)
+    o = as_pandas(orders)
+    for frame, what, cols in ((lines, "order lines", ("order_id", "product_id")),
+                              (o, "orders", ("order_id", "customer_id", "order_date"))):
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise MissingColumnsError(f"{what} lack column(s) {', '.join(missing)}")
+    if "status" in o.columns:
+        o = o[~o["status"].astype("string").str.lower().isin(EXCLUDED_STATUSES).fillna(False)]
+    keep = ["order_id", "product_id"] + (["category"] if "category" in lines.columns else [])
+    out = lines[keep].merge(o[["order_id", "customer_id", "order_date"]], on="order_id", how="inner")
+    out = out.dropna(subset=["customer_id", "product_id", "order_date"])
+    out["order_date"] = pd.to_datetime(out["order_date"])
+    return out.astype({"customer_id": "string", "product_id": "string"})
+
+
+class TwoListRecommender(BaseModel):
+    """"Buy again" and "discover" lists (estimator contract; learns product statistics and the
+    item-item similarity, keeps no customer history).
+
+    * **buy again** ranks the customer's own products by how many times she bought each, times the
+      product's repeat rate (share of its buyers who bought it again), ties broken by the latest
+      purchase. The expected repurchase date is the last purchase of the product plus her own mean
+      gap between purchases of it (two purchases or more), else the product's median gap over its
+      repeat buyers, else empty.
+    * **discover** never holds a bought product. Score = item-item similarity (as
+      :class:`ItemToItemRecommender`, scaled to the customer's best) + ``category_weight`` x the
+      share of her purchases in the product's category x the product's popularity within that
+      category over the last ``recent_days`` (scaled to the category's best); filled up with the
+      recent best sellers. ``category_weight`` and ``recent_days`` are tuned on a validation split
+      inside the calibration period (bench/recommend_bench.py, docs/models.md).
+    """
+
+    def __init__(self, n_neighbours: int = 200, popularity_alpha: float = 0.5, category_weight: float = 1.0,
+                 recent_days: int = 90) -> None:
+        self.n_neighbours = n_neighbours
+        self.popularity_alpha = popularity_alpha
+        self.category_weight = category_weight
+        self.recent_days = recent_days
+
+    def fit(self, order_lines: Any, orders: Any) -> TwoListRecommender:
+        """Learn from order lines joined to orders (lines may carry ``category``)."""
+        if not float(self.category_weight) >= 0:
+            raise ModelError(f"category_weight must be a number >= 0, got {self.category_weight!r}")
+        if not (isinstance(self.recent_days, int) and self.recent_days > 0):
+            raise ModelError(f"recent_days must be a whole number > 0, got {self.recent_days!r}")
+        p = dated_purchases(order_lines, orders)
+        if p.empty:
+            raise ModelError("no purchases in the order lines; nothing to learn")
+        self.item_ = ItemToItemRecommender(n_neighbours=self.n_neighbours, popularity_alpha=self.popularity_alpha,
+                                           exclude_purchased=True).fit(p[["customer_id", "product_id"]])
+        products = self.item_.products_
+        index = pd.Index(products)
+        end = p["order_date"].max()
+        recent = p[p["order_date"] > end - pd.Timedelta(days=int(self.recent_days))]
+        rpop = recent.groupby("product_id")["customer_id"].nunique().reindex(index).fillna(0).to_numpy(float)
+        # recent popularity, with the all-time count as a small tie-breaker
+        self.recent_popularity_ = rpop + self.item_.popularity_ / (1.0 + self.item_.popularity_.max())
+        if "category" in p.columns:
+            cat = p.groupby("product_id")["category"].first().reindex(index).astype("string").fillna("")
+        else:
+            cat = pd.Series("", index=index, dtype="string")
+        self.category_codes_, self.categories_ = pd.factorize(cat.to_numpy(), sort=True)
+        best = pd.Series(self.recent_popularity_).groupby(self.category_codes_).transform("max").to_numpy()
+        self.category_popularity_ = np.where(best > 0, self.recent_popularity_ / best, 0.0)
+        # repeat purchases: per (customer, product) purchase days
+        days = p.assign(day=p["order_date"].dt.normalize()).drop_duplicates(["customer_id", "product_id", "day"])
+        g = days.groupby(["customer_id", "product_id"])["day"]
+        n = g.size()
+        span = (g.max() - g.min()).dt.total_seconds() / 86400.0
+        rep = n[n > 1]
+        gaps = (span[n > 1] / (rep - 1)).groupby(level="product_id").median()
+        buyers = n.groupby(level="product_id").size()
+        repeaters = rep.groupby(level="product_id").size().reindex(buyers.index).fillna(0)
+        self.repeat_rate_ = ((repeaters + 0.5) / (buyers + 1.0)).reindex(index).fillna(0.0).to_numpy(float)
+        self.product_gap_days_ = gaps.reindex(index).to_numpy(float)
+        return self
+
+    def _check(self) -> None:
+        if getattr(self, "item_", None) is None:
+            raise NotFittedError("this TwoListRecommender is not fitted yet; call fit(order_lines, orders) first")
+
+    def buy_again(self, customers: Iterable[str], history: Any, orders: Any, k: int = 10
+                  ) -> dict[str, list[tuple[str, pd.Timestamp | None]]]:
+        """Up to ``k`` of each customer's own products, best first, each with its expected
+        repurchase date (None when no gap is known)."""
+        self._check()
+        wanted = [str(c) for c in customers]
+        p = dated_purchases(history, orders)
+        p = p[p["customer_id"].isin(wanted)]
+        out: dict[str, list[tuple[str, pd.Timestamp | None]]] = {c: [] for c in wanted}
+        if p.empty:
+            return out
+        p = p.assign(day=p["order_date"].dt.normalize()).drop_duplicates(["customer_id", "product_id", "day"])
+        g = p.groupby(["customer_id", "product_id"])["day"]
+        stats = pd.DataFrame({"n": g.size(), "first": g.min(), "last": g.max()}).reset_index()
+        pos = pd.Series(np.arange(len(self.item_.products_)), index=pd.Index(self.item_.products_))
+        code = stats["product_id"].map(pos)
+        rate = np.where(code.notna(), self.repeat_rate_[code.fillna(0).astype(int)], 0.0)
+        pgap = np.where(code.notna(), self.product_gap_days_[code.fillna(0).astype(int)], np.nan)
+        own = (stats["last"] - stats["first"]).dt.total_seconds().to_numpy() / 86400.0 / np.maximum(stats["n"] - 1, 1)
+        gap = np.where(stats["n"].to_numpy() > 1, own, pgap)
+        stats["score"] = stats["n"].to_numpy() * rate
+        stats["due"] = stats["last"] + pd.to_timedelta(np.where(np.isfinite(gap), gap, np.nan), unit="D")
+        stats = stats.sort_values(["customer_id", "score", "last", "product_id"], ascending=[True, False, False, True])
+        for cust, grp in stats.groupby("customer_id", sort=False):
+            top = grp.head(k)
+            out[str(cust)] = [(str(pid), None if pd.isna(due) else pd.Timestamp(due))
+                              for pid, due in zip(top["product_id"], top["due"], strict=True)]
+        return out
+
+    def discover(self, customers: Iterable[str], history: Any, orders: Any, k: int = 10) -> dict[str, list[str]]:
+        """Top-``k`` products each customer never bought (unknown customers: recent best sellers)."""
+        self._check()
+        wanted = [str(c) for c in customers]
+        p = dated_purchases(history, orders)
+        p = p[p["customer_id"].isin(wanted)]
+        index = {q: i for i, q in enumerate(self.item_.products_)}
+        pcode = p["product_id"].map(index)
+        p, pcode = p[pcode.notna()], pcode[pcode.notna()].astype(int).to_numpy()
+        cpos = {c: i for i, c in enumerate(wanted)}
+        rows = p["customer_id"].map(cpos).to_numpy(dtype=int)
+        nprod, ncat = len(self.item_.products_), len(self.categories_)
+        H = sparse.csr_matrix((np.ones(len(rows)), (rows, pcode)), shape=(len(wanted), nprod))
+        H.data[:] = 1.0  # bought or not
+        S = (H @ self.item_.similarity_).tocsr()
+        catmat = sparse.csr_matrix((np.ones(len(rows)), (rows, self.category_codes_[pcode])),
+                                   shape=(len(wanted), ncat))
+        fallback = np.argsort(-self.recent_popularity_, kind="stable")
+        w = float(self.category_weight)
+        out: dict[str, list[str]] = {}
+        for i, cust in enumerate(wanted):
+            bought = H.indices[H.indptr[i]:H.indptr[i + 1]]
+            score = np.zeros(nprod)
+            lo, hi = S.indptr[i], S.indptr[i + 1]
+            if hi > lo:
+                vals = S.data[lo:hi]
+                score[S.indices[lo:hi]] = vals / vals.max()
+            clo, chi = catmat.indptr[i], catmat.indptr[i + 1]
+            if chi > clo and w > 0:
+                share = np.zeros(ncat)
+                share[catmat.indices[clo:chi]] = catmat.data[clo:chi] / catmat.data[clo:chi].sum()
+                score += w * share[self.category_codes_] * self.category_popularity_
+            score += 1e-9 * self.recent_popularity_ / (1.0 + self.recent_popularity_.max())
+            score[bought] = -np.inf
+            top = np.argpartition(-score, min(k, nprod - 1))[: k + 1] if nprod > k else np.arange(nprod)
+            top = top[np.lexsort((top, -score[top]))]
+            chosen = [j for j in top if np.isfinite(score[j])][:k]
+            if len(chosen) < k:
+                taken = set(chosen) | set(bought.tolist())
+                chosen += [j for j in fallback if j not in taken][: k - len(chosen)]
+            out[cust] = [str(self.item_.products_[j]) for j in chosen]
+        return out
+
+    def popular(self, k: int = 10, exclude: Iterable[str] = ()) -> list[str]:
+        """The ``k`` recent best sellers not in ``exclude`` (the overall popularity baseline)."""
+        self._check()
+        skip = set(exclude)
+        order = np.argsort(-self.recent_popularity_, kind="stable")
+        return [str(q) for q in self.item_.products_[order] if str(q) not in skip][:k]
+
+
+def split_holdout(holdout: pd.DataFrame, history: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The holdout (customer_id, product_id) pairs split into products the customer bought before
+    (``again``) and products new to her (``new``)."""
+    h = holdout[["customer_id", "product_id"]].astype(str).drop_duplicates()
+    seen = set(zip(history["customer_id"].astype(str), history["product_id"].astype(str), strict=True))
+    before = np.array([(c, q) in seen for c, q in zip(h["customer_id"], h["product_id"], strict=True)], dtype=bool)
+    return h[before], h[~before]
