@@ -93,6 +93,15 @@ def unsubscribe_by_token(session: Session, token: str, now: datetime | None = No
     return withdraw_consent(session, customer, row.channel, "unsubscribe-link", now)
 
 
+def unsubscribe_channel(inter: m.Interaction, keywords: set[str]) -> str | None:
+    """The consent channel an inbound reply withdraws: one that is only an unsubscribe keyword (STOP, ...;
+    ``keywords`` case-folded) on a channel customers can reply on; None otherwise."""
+    words = (inter.body or "").strip().strip(".!").casefold()
+    if inter.direction == "inbound" and inter.channel in REPLY_CHANNEL and words in keywords:
+        return REPLY_CHANNEL[inter.channel]
+    return None
+
+
 def process_reply_unsubscribes(session: Session, shop_id: int, care: CareSettings,
                                now: datetime | None = None) -> list[m.ConsentEvent]:
     """Inbound replies consisting of an unsubscribe keyword (STOP, ...) withdraw that channel."""
@@ -105,11 +114,10 @@ def process_reply_unsubscribes(session: Session, shop_id: int, care: CareSetting
         m.Interaction.shop_id == shop_id, m.Interaction.direction == "inbound",
         m.Interaction.channel.in_(list(REPLY_CHANNEL))))
     for inter, cust in rows:
-        words = (inter.body or "").strip().strip(".!").casefold()
         source = f"reply:{inter.external_id}"
-        if words in keywords and source not in done:
-            events.append(withdraw_consent(session, cust, REPLY_CHANNEL[inter.channel], source,
-                                           now or inter.occurred_at))
+        channel = unsubscribe_channel(inter, keywords)
+        if channel is not None and source not in done:
+            events.append(withdraw_consent(session, cust, channel, source, now or inter.occurred_at))
     return events
 
 

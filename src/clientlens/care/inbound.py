@@ -31,7 +31,7 @@ from clientlens.ingest.raw import RawTable
 from clientlens.ingest.validate import validate
 from clientlens.store import models as m
 from clientlens.store.care_models import Conversation, ConversationMessage
-from clientlens.store.erasure import is_erased
+from clientlens.store.erasure import is_erased, normalise_phone  # E.164 as ingest stores phone_e164
 from clientlens.store.identity import normalise_email
 from clientlens.store.inbound_models import MESSAGE_ID_MAX, InboundMessage
 from clientlens.store.repository import get_shop, utcnow
@@ -99,20 +99,6 @@ def normalise_subject(subject: str | None, prefixes: tuple[str, ...]) -> str:
             break
         text = cut
     return " ".join(text.split()).casefold()
-
-
-def phone_e164(phone: str | None, region: str) -> str | None:
-    """E.164 as ingest stores ``customers.phone_e164`` (``ingest.load``: a possible number read in ``region``)."""
-    import phonenumbers
-
-    if not phone or not str(phone).strip():
-        return None
-    try:
-        num = phonenumbers.parse(str(phone), region)
-    except phonenumbers.NumberParseException:
-        return None
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164) \
-        if phonenumbers.is_possible_number(num) else None
 
 
 def _text(value: Any) -> str | None:
@@ -186,7 +172,7 @@ def validate_items(items: list[dict[str, Any]], settings: Settings, shop_name: s
             continue
         ex = extra[i]
         email = normalise_email(ex["email"]) if ex["email"] else None
-        phone = phone_e164(ex["phone"], region) if ex["phone"] else None
+        phone = normalise_phone(str(ex["phone"]), region) if ex["phone"] else None
         problems = []
         if ex["email"] and email is None:
             problems.append(ItemError(i, "email", "email", "not an e-mail address", ex["email"]))
@@ -366,12 +352,11 @@ def receive(session: Session, shop_name: str, items: list[dict[str, Any]], setti
 def _unsubscribe_reply(session: Session, customer: m.Customer, inter: m.Interaction, keywords: tuple[str, ...]) -> None:
     """An inbound reply that is only an unsubscribe keyword (STOP...) withdraws that channel, as
     ``care.consent.process_reply_unsubscribes`` does for imported replies (same source ``reply:<id>``)."""
-    from clientlens.care.consent import REPLY_CHANNEL, withdraw_consent
+    from clientlens.care.consent import unsubscribe_channel, withdraw_consent
 
-    words = (inter.body or "").strip().strip(".!").casefold()
-    if inter.direction == "inbound" and inter.channel in REPLY_CHANNEL and words in {k.casefold() for k in keywords}:
-        withdraw_consent(session, customer, REPLY_CHANNEL[inter.channel], f"reply:{inter.external_id}",
-                         inter.occurred_at)
+    channel = unsubscribe_channel(inter, {k.casefold() for k in keywords})
+    if channel is not None:
+        withdraw_consent(session, customer, channel, f"reply:{inter.external_id}", inter.occurred_at)
 
 
 def refresh_conversations(session: Session, shop_name: str, settings: Settings, convs: list[Conversation],

@@ -25,7 +25,6 @@ address of an erased customer (erasure tombstone), gets nothing. A refused reply
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import smtplib
 import uuid
@@ -38,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from clientlens.care.config import CareSettings, care_settings
 from clientlens.care.consent import ensure_consent
-from clientlens.care.senders import OutboxSender, OutgoingMessage, Sender, SmtpSender, WebhookSender
+from clientlens.care.senders import OutgoingMessage, Sender, hashed_message_id, sender_of
 from clientlens.config import Settings
 from clientlens.errors import CareError, ConsentError
 from clientlens.store import models as m
@@ -68,9 +67,8 @@ class DeliveryReport:
 
 
 def reply_message_id(shop_name: str, interaction_external_id: str, domain: str) -> str:
-    """``<hash@domain>`` of a reply: the same reply, the same id, whatever the attempt."""
-    digest = hashlib.sha256(f"reply\x1f{shop_name}\x1f{interaction_external_id}".encode()).hexdigest()[:32]
-    return f"<{digest}@{domain}>"
+    """The Message-ID of a reply: the same reply, the same id, whatever the attempt."""
+    return hashed_message_id(domain, "reply", shop_name, interaction_external_id)
 
 
 def _bracket(mid: str) -> str:
@@ -194,17 +192,9 @@ def reply_senders(settings: Settings) -> dict[str, Sender]:
     care = care_settings(settings)
     cfg, out = care.senders, care.outbound
     kinds = {"email": cfg.email, "sms": cfg.sms, "chat": cfg.chat, "social": out.social}
-    senders: dict[str, Sender] = {}
-    for channel, kind in kinds.items():
-        if kind == "smtp":
-            senders[channel] = SmtpSender(cfg.smtp_host, cfg.smtp_port, cfg.smtp_from, starttls=cfg.smtp_starttls,
-                                          timeout=out.smtp_timeout_s)
-        elif kind == "webhook":
-            senders[channel] = WebhookSender(out.webhook_urls.get(channel, cfg.webhook_url),
-                                             timeout=cfg.webhook_timeout_s)
-        elif kind == "outbox":
-            senders[channel] = OutboxSender(cfg.outbox_dir, cfg.smtp_from)
-    return senders
+    built = {channel: sender_of(kind, cfg, webhook_url=out.webhook_urls.get(channel), smtp_timeout=out.smtp_timeout_s)
+             for channel, kind in kinds.items()}
+    return {channel: sender for channel, sender in built.items() if sender is not None}
 
 
 def close_senders(senders: dict[str, Sender]) -> None:

@@ -42,11 +42,6 @@ def _catalogue() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def reason_languages() -> tuple[str, ...]:
-    """The languages the reason sentences exist in."""
-    return tuple(_catalogue())
-
-
 def segment_parts(facts: CustomerFacts, care: CareSettings) -> tuple[int, list[dict[str, Any]]]:
     """The highest priority of the tightening rules ``facts`` match, and one reason part per match."""
     priority, parts = 0, []

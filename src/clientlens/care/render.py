@@ -13,7 +13,7 @@ customer's language is tried first, then ``[care] language_fallback`` in order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +40,19 @@ def primary_language(language: str | None) -> str | None:
     return language.replace("_", "-").split("-")[0].strip().lower() or None
 
 
-@pass_context
-def _longdate(ctx: Context, value: date | None) -> str:
+def long_date(value: date | datetime | None, language: str | None) -> str:
+    """``value`` as the language writes a date in full ("2 décembre 2026"); "" for None."""
     if value is None:
         return ""
     from babel.dates import format_date
 
-    return format_date(value, format="long", locale=ctx.get("language") or "en")
+    return str(format_date(value.date() if isinstance(value, datetime) else value, format="long",
+                           locale=language or "en"))
+
+
+@pass_context
+def _longdate(ctx: Context, value: date | None) -> str:
+    return long_date(value, ctx.get("language"))
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,21 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Protocol
 
-from clientlens.care.config import CareSettings
+from clientlens.care.config import CareSettings, SenderSettings
 from clientlens.errors import CareError
 
 log = logging.getLogger(__name__)
 
 
-def stable_message_id(shop: str, campaign: str, customer: str, channel: str, domain: str) -> str:
-    """``<hash@domain>`` from shop + campaign + customer + channel: the same message, the same id."""
-    digest = hashlib.sha256(f"{shop}\x1f{campaign}\x1f{customer}\x1f{channel}".encode()).hexdigest()[:32]
+def hashed_message_id(domain: str, *parts: str) -> str:
+    """``<hash@domain>`` of ``parts``: the same message, the same id, whatever the attempt."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
     return f"<{digest}@{domain}>"
+
+
+def stable_message_id(shop: str, campaign: str, customer: str, channel: str, domain: str) -> str:
+    """The Message-ID of a campaign message: from shop + campaign + customer + channel."""
+    return hashed_message_id(domain, shop, campaign, customer, channel)
 
 
 @dataclass(frozen=True)
@@ -197,16 +202,21 @@ class OutboxSender:
         return Receipt(message.message_id, self.name, True, str(path))
 
 
+def sender_of(kind: str, cfg: SenderSettings, *, outbox_dir: str | Path | None = None,
+              webhook_url: str | None = None, smtp_timeout: float = 30.0) -> Sender | None:
+    """The sender ``kind`` ("smtp", "webhook", "outbox"; None for "none") built from ``[care.senders]``."""
+    if kind == "smtp":
+        return SmtpSender(cfg.smtp_host, cfg.smtp_port, cfg.smtp_from, starttls=cfg.smtp_starttls,
+                          timeout=smtp_timeout)
+    if kind == "webhook":
+        return WebhookSender(webhook_url or cfg.webhook_url, timeout=cfg.webhook_timeout_s)
+    if kind == "outbox":
+        return OutboxSender(outbox_dir or cfg.outbox_dir, cfg.smtp_from)
+    return None
+
+
 def build_senders(care: CareSettings, *, outbox_dir: str | Path | None = None) -> dict[str, Sender]:
     """The sender of each channel as configured in ``[care.senders]``."""
     cfg = care.senders
-    out: dict[str, Sender] = {}
-    for channel in ("email", "sms", "chat"):
-        kind = getattr(cfg, channel)
-        if kind == "smtp":
-            out[channel] = SmtpSender(cfg.smtp_host, cfg.smtp_port, cfg.smtp_from, starttls=cfg.smtp_starttls)
-        elif kind == "webhook":
-            out[channel] = WebhookSender(cfg.webhook_url, timeout=cfg.webhook_timeout_s)
-        elif kind == "outbox":
-            out[channel] = OutboxSender(outbox_dir or cfg.outbox_dir, cfg.smtp_from)
-    return out
+    built = {channel: sender_of(getattr(cfg, channel), cfg, outbox_dir=outbox_dir) for channel in ("email", "sms", "chat")}
+    return {channel: sender for channel, sender in built.items() if sender is not None}

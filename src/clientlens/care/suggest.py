@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -35,7 +35,7 @@ from clientlens.care.campaigns import given_name
 from clientlens.care.canned import Canned, replies_for
 from clientlens.care.config import care_settings
 from clientlens.care.read_model import CustomerView, view_of
-from clientlens.care.render import primary_language
+from clientlens.care.render import long_date, primary_language
 from clientlens.config import Settings
 from clientlens.errors import CareError, ConfigError
 from clientlens.money import format_money, to_major
@@ -70,15 +70,6 @@ def check_template(body: str) -> None:
         _env().from_string(body).render({**SAMPLE_CONTEXT, "order": None, "tier": None})
     except TemplateError as exc:
         raise ConfigError(f"body: not a valid reply template: {exc}") from exc
-
-
-def greeting_name(name: str | None, language: str) -> str:
-    """The given name (``care.campaigns.given_name``: the last word where the family name comes first).
-
-    >>> greeting_name("Nguyễn Thị Lan", "vi"), greeting_name("Zoé Martin", "fr")
-    ('Lan', 'Zoé')
-    """
-    return given_name(name, language)
 
 
 def shop_language(settings: Settings, shop_name: str) -> str | None:
@@ -131,12 +122,6 @@ class SuggestedReply:
     tier: str | None
 
 
-def _long_date(value: datetime | date, language: str) -> str:
-    from babel.dates import format_date
-
-    return str(format_date(value.date() if isinstance(value, datetime) else value, format="long", locale=language))
-
-
 def context_for(view: CustomerView, conversation_id: int, language: str, shop_name: str, agent: str,
                 settings: Settings) -> tuple[dict[str, Any], Any, str | None]:
     """(template context, the order it is about, the offer's action)."""
@@ -145,7 +130,7 @@ def context_for(view: CustomerView, conversation_id: int, language: str, shop_na
     customer = view.customer
     organisation = view.facts.label_by_taxonomy.get("customer_type") in ORGANISATION_TYPES
     name = (customer.name or "").strip()
-    shown = name if organisation else greeting_name(name, language)
+    shown = name if organisation else given_name(name, language)
     if shown:
         greeting = words["greeting_organisation" if organisation else "greeting_person"].format(name=shown)
     else:
@@ -154,7 +139,7 @@ def context_for(view: CustomerView, conversation_id: int, language: str, shop_na
     order_ctx = None
     if order is not None:
         total = format_money(to_major(int(order.total_minor), order.currency), order.currency, language)
-        order_ctx = {"id": str(order.external_id), "date": _long_date(order.ordered_at, language), "total": total,
+        order_ctx = {"id": str(order.external_id), "date": long_date(order.ordered_at, language), "total": total,
                      "status": words["statuses"].get(order.status, order.status)}
     tier = view.loyalty.tier
     tier_name = words["tiers"].get(tier, tier) if tier else None
@@ -165,7 +150,7 @@ def context_for(view: CustomerView, conversation_id: int, language: str, shop_na
                                                           points=view.loyalty.points)
             offer_action = action.action
             break
-    ctx = {"greeting": greeting, "name": name, "given_name": greeting_name(name, language), "shop": shop_name,
+    ctx = {"greeting": greeting, "name": name, "given_name": given_name(name, language), "shop": shop_name,
            "agent": agent, "order": order_ctx, "tier": tier_name, "points": view.loyalty.points, "offer": offer,
            "signoff": words["signoff"].format(agent=agent, shop=shop_name), "language": language}
     return ctx, order, offer_action
